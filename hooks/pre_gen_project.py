@@ -1,0 +1,83 @@
+"""Validate the answers before the project is kept.
+
+The answers reach this file through ``tojson`` inside a raw string, so no answer
+can break or inject into it. A rejected answer prints one line that names the
+field and says what is allowed, then exits 1; cookiecutter deletes the new folder.
+"""
+
+import json
+import keyword
+import re
+import sys
+
+ANSWERS = json.loads(
+    r'''{{ {
+        "project_name": cookiecutter.project_name,
+        "project_slug": cookiecutter.project_slug,
+        "package_name": cookiecutter.package_name,
+        "server_port": cookiecutter.server_port,
+    } | tojson }}'''
+)
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
+# Import names the rendered project installs next to its own package.
+DEPENDENCIES = frozenset(
+    {
+        "uvloop",
+        "pytest",
+        "_pytest",
+        "pytest_asyncio",
+        "pytest_timeout",
+        "caesari_aio",
+        "caesari_graceful_exit",
+        "caesari_logger",
+        "tests",
+    }
+)
+
+
+def problem(answers: dict[str, str]) -> str | None:
+    """Return one line naming the first invalid answer and what is allowed, or None."""
+    name, slug, package = answers["project_name"], answers["project_slug"], answers["package_name"]
+    port = answers["server_port"]
+    if not slug:
+        return (
+            f"project_name: {name!r} has no letters or digits to make a slug from; "
+            "use a name with at least one letter or digit"
+        )
+    if not SLUG.fullmatch(slug):
+        return (
+            f"project_slug: {slug!r} is not allowed; use lowercase ASCII letters, "
+            "digits and single hyphens, e.g. 'my-app'"
+        )
+    if not PACKAGE.fullmatch(package):
+        hint = ""
+        if package[:1].isdigit():
+            hint = f"; it starts with a digit: pass package_name=, e.g. package_name=app_{package}"
+        return (
+            f"package_name: {package!r} is not a valid Python package name "
+            f"(lowercase ASCII letters, digits and '_', not starting with a digit){hint}"
+        )
+    if keyword.iskeyword(package):
+        return f"package_name: {package!r} is a Python keyword; pass another package_name="
+    if package in sys.stdlib_module_names or package == "test":
+        return (
+            f"package_name: {package!r} would shadow the standard-library module "
+            "of that name; pass another package_name="
+        )
+    if package in DEPENDENCIES:
+        return (
+            f"package_name: {package!r} is the import name of a dependency of the "
+            "project; pass another package_name="
+        )
+    if not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
+        return f"server_port: {port!r} is not allowed; use an integer from 1 to 65535"
+    return None
+
+
+if __name__ == "__main__":
+    message = problem(ANSWERS)
+    if message is not None:
+        print(f"ERROR: {message}", file=sys.stderr)
+        sys.exit(1)

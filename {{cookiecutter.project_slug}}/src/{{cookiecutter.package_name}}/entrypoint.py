@@ -1,0 +1,194 @@
+"""Lifecycle: configuration, wiring, startup, the one shutdown path, the exit code.
+
+main() returns the exit code; run() is the run-{{ cookiecutter.project_slug }} console script.
+
+| what happened                                  | exit code |
+|------------------------------------------------|-----------|
+| stopped by a signal, shutdown within deadline  | 0         |
+| a task, a startup or a shutdown step raised    | 1         |
+| SHUTDOWN_TIMEOUT missed                        | 1         |
+| SIGINT during shutdown                         | 130       |
+| configuration invalid                          | 78        |
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Coroutine
+{%- if cookiecutter.flavor == "minimal" %}
+from logging import getLogger as get_logger
+{%- endif %}
+from types import FrameType, TracebackType
+from typing import Any, NoReturn, TypeVar
+{%- if cookiecutter.flavor == "caesari" %}
+
+from caesari_aio import AsyncTaskManager as TaskManager
+from caesari_graceful_exit.helpers import wrap_in_system_exit
+from caesari_graceful_exit.module import GracefulExit
+from caesari_logger.std_logger import get_logger
+{%- endif %}
+
+from .app import {{ cookiecutter.__prefix }}Server
+from .client import {{ cookiecutter.__prefix }}Client
+from .environment import ConfigError, get_app_environment
+{%- if cookiecutter.flavor == "minimal" %}
+from .graceful_exit import SimpleGracefulExit as GracefulExit
+from .graceful_exit import wrap_in_system_exit
+from .task_manager import SimpleTaskManager as TaskManager
+{%- endif %}
+
+logger = get_logger(__name__)
+T = TypeVar("T")
+
+EXIT_CONFIG = 78  # os.EX_CONFIG, which Windows lacks
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# Signals that arrive while GracefulExit does not own SIGTERM and SIGINT: before
+# the loop runs, and during teardown. Recorded, never fatal (see run()).
+_signals_outside_loop: list[int] = []
+
+
+class SupervisedTaskManager(TaskManager):
+    """The task manager, plus what the exit code needs: did any task fail?
+
+    Every failed task is logged once, with its traceback, sets `failed` and
+    stops the service. Cancelled tasks are not failures.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    def add_task(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+        task = super().add_task(coro, name=name)
+        task.add_done_callback(self._check)
+        return task
+
+    def _check(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        self.failed = True
+        logger.error("Task %r failed", task.get_name(), exc_info=task.exception())
+        self.stop_signal.set()  # at once, whatever the task manager's own timing
+
+
+async def main() -> int:
+    """Run the service until it is stopped; return the exit code.
+
+    Returns 78 if the configuration is invalid (one stderr line per problem),
+    1 if a task, a startup step or a shutdown step raised, else 0. A missed
+    SHUTDOWN_TIMEOUT (1) and a SIGINT during shutdown (130) end the process
+    at once instead of returning: a clean return could hang.
+    """
+    try:
+        env = get_app_environment()
+    except ConfigError as error:
+        for problem in error.problems:
+            print(f"Configuration error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    logging.basicConfig(level=env.LOG_LEVEL, format=LOG_FORMAT)
+
+    tm = SupervisedTaskManager()
+    client = {{ cookiecutter.__prefix }}Client(environment=env, task_manager=tm)
+    server = {{ cookiecutter.__prefix }}Server(env=env, client=client, task_manager=tm)
+    startup_failed = shutdown_failed = False
+
+    async def exit_handler(
+        exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # The whole shutdown has one deadline. Each wait is bounded by it and
+        # never relies on cancellation being honoured: a step that overruns
+        # ends the process with exit code 1 and a line naming what was left.
+        nonlocal shutdown_failed
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + env.SHUTDOWN_TIMEOUT
+        logger.info("Shutting down (SHUTDOWN_TIMEOUT %g s)", env.SHUTDOWN_TIMEOUT)
+
+        steps = asyncio.create_task(server.exit_handler(exc_type, exc, tb), name="shutdown")
+        if not await _wait_until(deadline, {steps}):
+            _leave_late(env.SHUTDOWN_TIMEOUT, f"{server.shutdown_step} did not finish")
+        if steps.exception() is not None:
+            shutdown_failed = True
+            logger.error("Shutdown step failed", exc_info=steps.exception())
+
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in others:
+            task.cancel()
+        if not await _wait_until(deadline, others):
+            stuck = sorted(task.get_name() for task in others if not task.done())
+            _leave_late(env.SHUTDOWN_TIMEOUT, "tasks still running: " + ", ".join(stuck))
+        # Joining executor threads is part of the budget too: asyncio.run()
+        # would otherwise wait for a stuck thread forever.
+        executor = asyncio.create_task(loop.shutdown_default_executor(), name="executor shutdown")
+        if not await _wait_until(deadline, {executor}):
+            _leave_late(env.SHUTDOWN_TIMEOUT, "executor threads still running")
+        logger.info("Shutdown complete")
+
+    async with GracefulExit(app=server, exit_handler=exit_handler):
+        if _signals_outside_loop:
+            server.request_stop()
+        try:
+            if await _unless_stopped(client.initialize(), tm.stop_signal):
+                server_task = tm.add_task(server.run_server(), name="server")
+                server_task.add_done_callback(lambda _: tm.stop_signal.set())
+        except Exception:
+            startup_failed = True
+            logger.exception("Startup failed")
+        else:
+            await tm.catch_breaking_errors()
+    return 1 if startup_failed or shutdown_failed or tm.failed else 0
+
+
+async def _unless_stopped(step: Coroutine[Any, Any, None], stop_signal: asyncio.Event) -> bool:
+    """Run `step` unless `stop_signal` is set first; then cancel it and return False."""
+    step_task = asyncio.ensure_future(step)
+    stop_task = asyncio.ensure_future(stop_signal.wait())
+    await asyncio.wait({step_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    stop_task.cancel()
+    if not step_task.done():
+        step_task.cancel()
+        await asyncio.wait({step_task})
+        return False
+    step_task.result()  # raises what the step raised
+    return True
+
+
+async def _wait_until(deadline: float, tasks: set[asyncio.Task[Any]]) -> bool:
+    """Wait for `tasks` until `deadline` (loop time, seconds); return whether all finished."""
+    if not tasks:
+        return True
+    timeout = max(0.0, deadline - asyncio.get_running_loop().time())
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    return not pending
+
+
+def _leave_late(timeout: float, what: str) -> NoReturn:
+    logger.error("Shutdown missed its deadline (SHUTDOWN_TIMEOUT %g s): %s", timeout, what)
+    logging.shutdown()  # flushes: os._exit() would not
+    os._exit(1)
+
+
+def _note_signal(signum: int, frame: FrameType | None) -> None:
+    _signals_outside_loop.append(signum)
+
+
+def run() -> None:
+    """Console-script entry point: run main() and leave with its exit code.
+
+    Uses uvloop where it is installed, asyncio otherwise (Windows). SIGTERM and
+    SIGINT are never fatal: GracefulExit owns them while the service runs; a
+    signal that arrives before it takes over still stops the service, and one
+    that arrives during interpreter teardown is absorbed.
+    """
+    _signals_outside_loop.clear()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _note_signal)
+    try:
+        import uvloop
+    except ImportError:
+        exit_code = asyncio.run(main())
+    else:
+        exit_code = uvloop.run(main())
+    wrap_in_system_exit(exit_code)

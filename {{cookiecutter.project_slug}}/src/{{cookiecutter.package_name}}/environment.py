@@ -1,0 +1,192 @@
+"""Configuration layer: the service's settings, read from environment variables.
+
+VARIABLES is the one definition of every variable: its default and its rule.
+get_app_environment() reads and checks them all, and reports every problem at once.
+"""
+
+import hmac
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from ipaddress import ip_address
+from pathlib import Path
+from typing import NamedTuple, TypeVar
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """The environment is invalid; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class AppMode(StrEnum):
+    prod = "prod"
+    dev = "dev"
+    staging = "staging"
+
+
+class Secret:
+    """A string that never shows itself: repr(), str() and dataclasses.asdict() mask it.
+
+    Read the value with reveal(), only where it is used.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and hmac.compare_digest(
+            self._value.encode(), other._value.encode()
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def reveal(self) -> str:
+        """Return the secret value."""
+        return self._value
+
+
+class Variable(NamedTuple):
+    default: str | None  # None: no default (required, or one of a pair)
+    rule: str
+
+
+VARIABLES: dict[str, Variable] = {
+    "MODE": Variable(None, "required: prod, dev or staging, any case"),
+    "API_KEY": Variable(None, "the API key; set this or API_KEY_FILE, not both"),
+    "API_KEY_FILE": Variable(None, "path to a file holding the API key (stripped)"),
+    "SERVER_IP": Variable("127.0.0.1", "IP address to listen on"),
+    "SERVER_PORT": Variable("{{ cookiecutter.server_port }}", "TCP port 0..65535; 0 picks a free port"),
+    "LOG_LEVEL": Variable("INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL, any case"),
+    "SHUTDOWN_TIMEOUT": Variable(
+        "{{ cookiecutter._shutdown_timeout_s }}",
+        "seconds > 0: the whole shutdown budget",
+    ),
+    "DRAIN_DELAY": Variable(
+        "0", "seconds >= 0, below SHUTDOWN_TIMEOUT: readiness 503 before the listener closes"
+    ),
+}
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class AppEnvironment:
+    """The validated settings; durations in seconds."""
+
+    MODE: AppMode
+    API_KEY: Secret
+    SERVER_IP: str
+    SERVER_PORT: int
+    LOG_LEVEL: str
+    SHUTDOWN_TIMEOUT: float
+    DRAIN_DELAY: float
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
+        raise ValueError
+    return int(text)
+
+
+def _seconds(minimum: float, inclusive: bool) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value) or value < minimum or (value == minimum and not inclusive):
+            raise ValueError
+        return value
+
+    return parse
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.upper() not in options:
+            raise ValueError
+        return text.upper()
+
+    return parse
+
+
+def get_app_environment(environ: Mapping[str, str] = os.environ) -> AppEnvironment:
+    """Read the settings from `environ` (default: the process environment).
+
+    An empty variable counts as unset: optional ones take their default.
+    Raises ConfigError listing every problem found, one line each, naming the
+    variable and its rule. The API key's value never appears in a message.
+    """
+    problems: list[str] = []
+
+    def read(name: str, parse: Callable[[str], T], rule: str, fallback: T) -> T:
+        # On a problem, record it and return `fallback`: ConfigError is raised
+        # below before any fallback can be used.
+        raw = environ.get(name, "")
+        text = raw or VARIABLES[name].default
+        if text is None:
+            problems.append(f"{name} environment variable is required")
+            return fallback
+        if text != text.strip():
+            problems.append(f"{name} must not have surrounding whitespace, got {raw!r}")
+            return fallback
+        try:
+            return parse(text)
+        except ValueError:
+            problems.append(f"{name} must be {rule}, got {raw!r}")
+            return fallback
+
+    mode = read("MODE", lambda text: AppMode(text.lower()), "prod, dev or staging", AppMode.dev)
+    ip = read("SERVER_IP", lambda text: str(ip_address(text)), "an IP address", "")
+    port = read("SERVER_PORT", _port, "an integer from 0 to 65535", 0)
+    log_level = read("LOG_LEVEL", _choice(LOG_LEVELS), "one of " + ", ".join(LOG_LEVELS), "")
+    timeout = read("SHUTDOWN_TIMEOUT", _seconds(0, inclusive=False), "seconds > 0", math.inf)
+    drain = read("DRAIN_DELAY", _seconds(0, inclusive=True), "seconds >= 0", 0.0)
+    if drain >= timeout:
+        problems.append(f"DRAIN_DELAY must be below SHUTDOWN_TIMEOUT ({timeout:g}), got {drain:g}")
+    api_key = _read_api_key(environ, problems)
+
+    if problems:
+        raise ConfigError(problems)
+    return AppEnvironment(
+        MODE=mode,
+        API_KEY=Secret(api_key),
+        SERVER_IP=ip,
+        SERVER_PORT=port,
+        LOG_LEVEL=log_level,
+        SHUTDOWN_TIMEOUT=timeout,
+        DRAIN_DELAY=drain,
+    )
+
+
+def _read_api_key(environ: Mapping[str, str], problems: list[str]) -> str:
+    """Return the API key from API_KEY or API_KEY_FILE; on a problem, add it and return ""."""
+    key, key_file = environ.get("API_KEY", ""), environ.get("API_KEY_FILE", "")
+    if key and key_file:
+        problems.append("API_KEY and API_KEY_FILE are both set; set only one")
+    elif key_file:
+        try:
+            key = Path(key_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            problems.append(f"API_KEY_FILE must name a readable file, got {key_file!r}: {reason}")
+            return ""
+        if not key:
+            problems.append(f"API_KEY_FILE must name a non-empty file, got {key_file!r}")
+    elif not key:
+        problems.append("API_KEY or API_KEY_FILE environment variable is required")
+    elif key != key.strip():
+        problems.append("API_KEY must not have surrounding whitespace")
+    return key

@@ -1,0 +1,125 @@
+"""The transport, in process: routes, status codes, and the drain order."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from {{ cookiecutter.package_name }}.app import {{ cookiecutter.__prefix }}Server, Request, Response
+from {{ cookiecutter.package_name }}.client import {{ cookiecutter.__prefix }}Client
+from {{ cookiecutter.package_name }}.entrypoint import SupervisedTaskManager
+from {{ cookiecutter.package_name }}.environment import get_app_environment
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[{{ cookiecutter.__prefix }}Server]:
+    env = get_app_environment(
+        {"MODE": "dev", "API_KEY": "k", "SERVER_PORT": "0", "DRAIN_DELAY": "0.2"}
+    )
+    tm = SupervisedTaskManager()
+    server = {{ cookiecutter.__prefix }}Server(env, {{ cookiecutter.__prefix }}Client(env, tm), tm)
+    task = tm.add_task(server.run_server(), name="server")
+    async with asyncio.timeout(5):
+        while not server.ready:  # noqa: ASYNC110 (readiness is a flag, not an event)
+            await asyncio.sleep(0.01)
+    yield server
+    if not task.done():
+        await server.exit_handler(None, None, None)
+    await asyncio.wait({task}, timeout=5)
+    assert not tm.failed
+
+
+async def exchange(server: {{ cookiecutter.__prefix }}Server, data: bytes) -> bytes:
+    """Send raw bytes on a new connection; return everything until the server closes it."""
+    assert server._listener is not None
+    host, port = server._listener.sockets[0].getsockname()[:2]
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(data)
+    async with asyncio.timeout(5):
+        answer = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    return answer
+
+
+def status(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "code"),
+    [
+        (b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n", 200),
+        (b"GET /healthz?verbose=1 HTTP/1.0\r\n\r\n", 200),
+        (b"GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n", 404),
+        (b"POST /healthz HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 405),
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"\x00\xff\xfe binary\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n", 431),
+    ],
+)
+async def test_status_codes(
+    server: {{ cookiecutter.__prefix }}Server,
+    request_bytes: bytes,
+    code: int,
+) -> None:
+    assert status(await exchange(server, request_bytes)) == code
+
+
+async def test_head_has_no_body(server: {{ cookiecutter.__prefix }}Server) -> None:
+    answer = await exchange(server, b"HEAD /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert answer.endswith(b"\r\n\r\n")
+    assert b"Content-Length: 3" in answer
+
+
+async def test_keep_alive_serves_several_requests(server: {{ cookiecutter.__prefix }}Server) -> None:
+    one = b"GET /healthz HTTP/1.1\r\n\r\n"
+    last = b"GET /readyz HTTP/1.1\r\nConnection: close\r\n\r\n"
+    answer = await exchange(server, one + one + last)
+    assert answer.count(b"HTTP/1.1 200 OK") == 3
+
+
+async def test_a_route_added_to_the_table_is_served(server: {{ cookiecutter.__prefix }}Server) -> None:
+    async def hello(request: Request) -> Response:
+        return Response(200, b"hello " + request.method.encode())
+
+    server.routes["/hello"] = hello
+    answer = await exchange(server, b"GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert answer.endswith(b"hello GET")
+
+
+async def test_a_failing_route_answers_500_and_the_server_goes_on(
+    server: {{ cookiecutter.__prefix }}Server,
+) -> None:
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("route bug")
+
+    server.routes["/broken"] = broken
+    assert status(await exchange(server, b"GET /broken HTTP/1.0\r\n\r\n")) == 500
+    assert status(await exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")) == 200
+
+
+async def test_drain_readiness_503_then_in_flight_finishes(
+    server: {{ cookiecutter.__prefix }}Server,
+) -> None:
+    started = asyncio.Event()
+
+    async def slow(request: Request) -> Response:
+        started.set()
+        await asyncio.sleep(0.3)
+        return Response(200, b"slow done")
+
+    server.routes["/slow"] = slow
+    assert server._listener is not None
+    host, port = server._listener.sockets[0].getsockname()[:2]
+    in_flight = asyncio.create_task(exchange(server, b"GET /slow HTTP/1.1\r\n\r\n"))
+    await asyncio.wait_for(started.wait(), timeout=5)
+    shutdown = asyncio.create_task(server.exit_handler(None, None, None))
+    await asyncio.sleep(0)
+    answer = await exchange(server, b"GET /readyz HTTP/1.1\r\n\r\n")  # during DRAIN_DELAY
+    assert status(answer) == 503
+    assert (await in_flight).endswith(b"slow done")
+    await asyncio.wait_for(shutdown, timeout=5)
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection(host, port)

@@ -1,0 +1,155 @@
+"""The configuration layer: every rule, through explicit mappings (nothing leaks)."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }}.environment import (
+    VARIABLES,
+    AppMode,
+    ConfigError,
+    get_app_environment,
+)
+
+VALID = {"MODE": "dev", "API_KEY": "sk-PROBE"}
+
+
+def problems(environ: dict[str, str]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        get_app_environment(environ)
+    return caught.value.problems
+
+
+def test_defaults() -> None:
+    env = get_app_environment(VALID)
+    assert env.MODE is AppMode.dev
+    assert env.API_KEY.reveal() == "sk-PROBE"
+    assert (env.SERVER_IP, env.SERVER_PORT) == ("127.0.0.1", {{ cookiecutter.server_port | int }})
+    assert env.LOG_LEVEL == "INFO"
+    assert env.SHUTDOWN_TIMEOUT == float("{{ cookiecutter._shutdown_timeout_s }}")
+    assert env.DRAIN_DELAY == 0
+
+
+def test_reads_the_process_environment_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODE", "staging")
+    monkeypatch.setenv("API_KEY", "k")
+    assert get_app_environment().MODE is AppMode.staging
+
+
+def test_missing_mode_is_reported_as_required() -> None:
+    assert problems({"API_KEY": "k"}) == ["MODE environment variable is required"]
+
+
+@pytest.mark.parametrize("value", ["PROD", "Dev", "staging"])
+def test_mode_in_any_case(value: str) -> None:
+    assert get_app_environment({**VALID, "MODE": value}).MODE == value.lower()
+
+
+@pytest.mark.parametrize("value", ["bogus", "Prod ", " dev"])
+def test_bad_mode(value: str) -> None:
+    [problem] = problems({**VALID, "MODE": value})
+    assert problem.startswith("MODE must")
+
+
+def test_empty_required_values_are_missing() -> None:
+    assert problems({"MODE": "", "API_KEY": ""}) == [
+        "MODE environment variable is required",
+        "API_KEY or API_KEY_FILE environment variable is required",
+    ]
+
+
+def test_empty_optional_values_mean_the_default() -> None:
+    empty = {name: "" for name in VARIABLES if name not in ("MODE", "API_KEY")}
+    assert get_app_environment({**empty, **VALID}) == get_app_environment(VALID)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SERVER_PORT", "-1"),
+        ("SERVER_PORT", "65536"),
+        ("SERVER_PORT", "80x"),
+        ("SERVER_PORT", "abc"),
+        ("SERVER_PORT", " 80"),
+        ("SERVER_IP", "localhost"),
+        ("LOG_LEVEL", "verbose"),
+        ("SHUTDOWN_TIMEOUT", "0"),
+        ("SHUTDOWN_TIMEOUT", "-1"),
+        ("SHUTDOWN_TIMEOUT", "nan"),
+        ("SHUTDOWN_TIMEOUT", "inf"),
+        ("DRAIN_DELAY", "-0.5"),
+        ("DRAIN_DELAY", "nan"),
+    ],
+)
+def test_invalid_value_names_the_variable(name: str, value: str) -> None:
+    [problem] = problems({**VALID, name: value})
+    assert problem.startswith(f"{name} must")
+    assert repr(value) in problem
+
+
+@pytest.mark.parametrize(("value", "port"), [("0", 0), ("1", 1), ("65535", 65535)])
+def test_port_range(value: str, port: int) -> None:
+    assert get_app_environment({**VALID, "SERVER_PORT": value}).SERVER_PORT == port
+
+
+def test_log_level_in_any_case() -> None:
+    assert get_app_environment({**VALID, "LOG_LEVEL": "debug"}).LOG_LEVEL == "DEBUG"
+
+
+def test_drain_delay_must_be_below_shutdown_timeout() -> None:
+    [problem] = problems({**VALID, "SHUTDOWN_TIMEOUT": "2", "DRAIN_DELAY": "2"})
+    assert problem.startswith("DRAIN_DELAY must be below SHUTDOWN_TIMEOUT")
+    env = get_app_environment({**VALID, "SHUTDOWN_TIMEOUT": "2", "DRAIN_DELAY": "1.5"})
+    assert env.DRAIN_DELAY == 1.5
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems({"SERVER_PORT": "x", "LOG_LEVEL": "loud", "SHUTDOWN_TIMEOUT": "0"})
+    assert [line.split()[0] for line in found] == [
+        "MODE",
+        "SERVER_PORT",
+        "LOG_LEVEL",
+        "SHUTDOWN_TIMEOUT",
+        "API_KEY",
+    ]
+
+
+def test_api_key_file_is_read_and_stripped(tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text("sk-PROBE\n")
+    env = get_app_environment({"MODE": "dev", "API_KEY_FILE": str(key_file)})
+    assert env.API_KEY.reveal() == "sk-PROBE"
+
+
+def test_api_key_file_problems(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.write_text(" \n")
+    assert problems({"MODE": "dev", "API_KEY_FILE": str(empty)})[0].startswith(
+        "API_KEY_FILE must name a non-empty file"
+    )
+    missing = problems({"MODE": "dev", "API_KEY_FILE": str(tmp_path / "nope")})
+    assert missing[0].startswith("API_KEY_FILE must name a readable file")
+    folder = problems({"MODE": "dev", "API_KEY_FILE": str(tmp_path)})
+    assert folder[0].startswith("API_KEY_FILE must name a readable file")
+
+
+def test_api_key_and_api_key_file_together_are_an_error(tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text("other")
+    [problem] = problems({**VALID, "API_KEY_FILE": str(key_file)})
+    assert "both set" in problem
+
+
+def test_the_key_never_shows() -> None:
+    env = get_app_environment(VALID)
+    for text in (repr(env), str(env), str(dataclasses.asdict(env)), repr(env.API_KEY)):
+        assert "sk-PROBE" not in text
+    [problem] = problems({**VALID, "API_KEY": " sk-PROBE"})
+    assert "sk-PROBE" not in problem
+
+
+def test_config_is_frozen() -> None:
+    env = get_app_environment(VALID)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        env.MODE = AppMode.prod  # type: ignore[misc]
