@@ -9,10 +9,10 @@ import shutil
 from pathlib import Path
 
 ANSWERS = json.loads(
-    r'''{{ {
+    r"""{{ {
         "flavor": cookiecutter.flavor,
         "package_name": cookiecutter.package_name,
-    } | tojson }}'''
+    } | tojson }}"""
 )
 
 # answer -> value -> paths to remove (files or folders), relative to the project.

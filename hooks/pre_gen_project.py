@@ -1,8 +1,10 @@
 """Validate the answers before the project is kept.
 
-The answers reach this file through ``tojson`` inside a raw string, so no answer
-can break or inject into it. A rejected answer prints one line that names the
-field and says what is allowed, then exits 1; cookiecutter deletes the new folder.
+The answers reach this file as JSON (``tojson``) inside a raw string: JSON never
+holds three unescaped quotes in a row, so no answer can end the string, break
+this file or inject code into it. A rejected answer prints one line that names
+the field and says what is allowed, then exits 1; cookiecutter then deletes the
+new folder.
 """
 
 import json
@@ -11,12 +13,13 @@ import re
 import sys
 
 ANSWERS = json.loads(
-    r'''{{ {
+    r"""{{ {
         "project_name": cookiecutter.project_name,
+        "name_slug": cookiecutter.project_name | slugify,
         "project_slug": cookiecutter.project_slug,
         "package_name": cookiecutter.package_name,
         "server_port": cookiecutter.server_port,
-    } | tojson }}'''
+    } | tojson }}"""
 )
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -41,7 +44,7 @@ def problem(answers: dict[str, str]) -> str | None:
     """Return one line naming the first invalid answer and what is allowed, or None."""
     name, slug, package = answers["project_name"], answers["project_slug"], answers["package_name"]
     port = answers["server_port"]
-    if not slug:
+    if not answers["name_slug"]:
         return (
             f"project_name: {name!r} has no letters or digits to make a slug from; "
             "use a name with at least one letter or digit"

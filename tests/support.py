@@ -1,0 +1,109 @@
+"""Helpers for the template's tests: commands, interpreters, installs.
+
+Rendering goes through pytest-cookies (cookiecutter's API, hooks included).
+Virtualenvs are made with uv, for speed; each installs the rendered project
+as a user would, and the caesari stand-ins as local distributions only
+(``--no-index --find-links``): their names must never resolve from an index.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from glob import glob
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+HELPERS = TEMPLATE / "{{cookiecutter.project_slug}}" / "src" / "{{cookiecutter.package_name}}"
+STANDINS = Path(__file__).resolve().parent / "standins"
+# stand-in distribution -> (its package, the minimal helper it is built from)
+STANDIN_SOURCES = {
+    "caesari-aio": ("caesari_aio", "task_manager.py"),
+    "caesari-graceful-exit": ("caesari_graceful_exit", "graceful_exit.py"),
+    "caesari-logger": ("caesari_logger", None),
+}
+FLAVORS = ("minimal", "caesari")
+PYTHONS = ("3.11", "3.13")
+UV = [sys.executable, "-m", "uv"]
+
+
+def run(
+    argv: list[str], cwd: Path | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run a command, capture its output as text, and fail the test if it fails."""
+    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)
+    if result.returncode != 0:
+        pytest.fail(f"{argv} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def find_python(version: str) -> str:
+    """Return a working interpreter for `version` (e.g. "3.13"), from PATH or pyenv.
+
+    Skips the test if there is none, except under CI, where it fails.
+    """
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
+    candidates += sorted(glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))[::-1]
+    for candidate in filter(None, candidates):
+        check = subprocess.run([candidate, "-c", "import sys"], capture_output=True, check=False)
+        if check.returncode == 0:
+            return candidate
+    message = f"no Python {version} found on PATH or under {pyenv_root}/versions"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass(frozen=True)
+class Installed:
+    """A rendered project installed into its own virtualenv."""
+
+    project: Path
+    python: Path
+
+    def script(self, name: str) -> Path:
+        return self.python.with_name(name)
+
+
+def install(project: Path, venv: Path, python: str, wheels: Path) -> Installed:
+    """Make `venv` with `python` and install `project` with its test extra into it.
+
+    Public requirements come from the index; then the project is installed with
+    the index switched off, so caesari-* can only come from the stand-in wheels.
+    """
+    run([*UV, "venv", "--quiet", "--python", python, str(venv)])
+    venv_python = venv / "bin" / "python"
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    local = {path.name.split("-")[0].replace("_", "-") for path in wheels.glob("*.whl")}
+    public = [
+        requirement
+        for requirement in metadata["dependencies"] + metadata["optional-dependencies"]["test"]
+        if not any(requirement.startswith(name) for name in local)
+    ]
+    pip = [*UV, "pip", "install", "--quiet", "--python", str(venv_python)]
+    run([*pip, "hatchling", *public])
+    run(
+        [
+            *pip,
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            "--no-build-isolation",
+            f"{project}[test]",
+        ]
+    )
+    return Installed(project, venv_python)
+
+
+# Under pytest-xdist --dist loadgroup, one worker takes each flavor's installs.
+FLAVOR_PYTHONS = [
+    pytest.param(flavor, version, id=f"{flavor}-py{version}", marks=pytest.mark.xdist_group(flavor))
+    for flavor in FLAVORS
+    for version in PYTHONS
+]

@@ -1,0 +1,118 @@
+"""Each flavor, installed on each supported Python: its own suite passes, and it runs."""
+
+import os
+import re
+import signal
+import subprocess
+import urllib.request
+from collections.abc import Callable
+
+import pytest
+
+from support import FLAVOR_PYTHONS, Installed
+
+ENV = {"MODE": "dev", "API_KEY": "sk-PROBE", "SERVER_PORT": "0", "LOG_LEVEL": "DEBUG"}
+LISTENING = re.compile(r"Listening on (http://\S+)")
+
+
+def start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        argv,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_until_listening(process: subprocess.Popen[str]) -> tuple[str, list[str]]:
+    """Read output lines up to the startup line; return the URL and the lines read."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    for line in process.stdout:  # ends at EOF if the process dies: no hang
+        lines.append(line)
+        if match := LISTENING.search(line):
+            return match[1], lines
+    pytest.fail("exited before listening:\n" + "".join(lines))
+
+
+def finish(process: subprocess.Popen[str], lines: list[str], timeout: float = 5) -> str:
+    """Wait for the exit (failing on a hang); return all output."""
+    try:
+        rest, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"still running after {timeout} s:\n" + "".join(lines))
+    return "".join(lines) + rest
+
+
+@pytest.mark.parametrize(("flavor", "version"), FLAVOR_PYTHONS)
+def test_the_generated_suite_passes(
+    installed: Callable[[str, str], Installed], flavor: str, version: str
+) -> None:
+    project = installed(flavor, version)
+    result = subprocess.run(
+        [str(project.python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project.project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\d+ passed", result.stdout)
+    assert not re.search(r"\d+ (failed|skipped|error)", result.stdout), result.stdout
+
+
+@pytest.mark.parametrize(("flavor", "version"), FLAVOR_PYTHONS)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_run_script_serves_and_stops_cleanly(
+    installed: Callable[[str, str], Installed], flavor: str, version: str, sig: signal.Signals
+) -> None:
+    project = installed(flavor, version)
+    process = start([str(project.script("run-my-app"))], ENV)
+    url, lines = wait_until_listening(process)
+    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+        assert response.status == 200
+    process.send_signal(sig)
+    output = finish(process, lines)
+    assert process.returncode == 0, output
+    assert output.count("Shutdown complete") == 1
+    assert "Traceback" not in output
+    assert "sk-PROBE" not in output
+
+
+@pytest.mark.parametrize(("flavor", "version"), FLAVOR_PYTHONS)
+def test_a_crashing_task_exits_1(
+    installed: Callable[[str, str], Installed], flavor: str, version: str
+) -> None:
+    project = installed(flavor, version)
+    faults = project.project / "tests" / "faults.py"
+    process = start([str(project.python), str(faults), "crash-task"], ENV)
+    output = finish(process, [])
+    assert process.returncode == 1, output
+    assert output.count("Traceback") == 1
+
+
+@pytest.mark.parametrize(("flavor", "version"), FLAVOR_PYTHONS)
+def test_bad_config_exits_78(
+    installed: Callable[[str, str], Installed], flavor: str, version: str
+) -> None:
+    project = installed(flavor, version)
+    process = start([str(project.script("run-my-app"))], {**ENV, "SERVER_PORT": "abc"})
+    output = finish(process, [])
+    assert process.returncode == 78, output
+    assert output.splitlines() == [
+        "Configuration error: SERVER_PORT must be an integer from 0 to 65535, got 'abc'"
+    ]
+
+
+def test_python_dash_m_runs_the_same_service(
+    installed: Callable[[str, str], Installed],
+) -> None:
+    project = installed("minimal", "3.13")
+    process = start([str(project.python), "-m", "my_app"], {**ENV, "MODE": ""})
+    output = finish(process, [])
+    assert process.returncode == 78
+    assert output == "Configuration error: MODE environment variable is required\n"

@@ -1,0 +1,128 @@
+"""The prompts (DESIGN D3) and what the pre-generation hook accepts or rejects."""
+
+import json
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support import TEMPLATE
+
+PROMPTS = [
+    "project_name",
+    "project_slug",
+    "package_name",
+    "description",
+    "author_name",
+    "flavor",
+    "python_version",
+    "server_port",
+]
+
+
+def cookiecutter(output: Path, *answers: str) -> subprocess.CompletedProcess[str]:
+    """Run the real command line with --no-input, rendering into `output`."""
+    return subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), *answers],
+        cwd=output,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_prompts_in_order_with_questions_and_defaults() -> None:
+    context = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    assert [key for key in context if not key.startswith("_")] == PROMPTS
+    assert set(context["__prompts__"]) == set(PROMPTS)
+    assert context["flavor"] == ["minimal", "caesari"]
+    assert context["python_version"] == ["3.12", "3.11", "3.13"]
+    assert context["_new_lines"] == "\n"
+
+
+def test_no_input_renders_my_app(tmp_path: Path) -> None:
+    result = cookiecutter(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [path.name for path in tmp_path.iterdir()] == ["my-app"]
+
+
+@pytest.mark.parametrize(
+    ("project_name", "slug", "package"),
+    [
+        ("foo-bar", "foo-bar", "foo_bar"),
+        ("example.com", "example-com", "example_com"),
+        ("Ünïcode Ápp", "unicode-app", "unicode_app"),
+        ("東京", "dong-jing", "dong_jing"),
+    ],
+)
+def test_names_render_an_importable_package(
+    render: Callable[..., Path], project_name: str, slug: str, package: str
+) -> None:
+    project = render(project_name=project_name)
+    assert project.name == slug
+    check = subprocess.run(
+        [sys.executable, "-c", f"import {package}.entrypoint, {package}.app"],
+        env={"PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    pyproject = (project / "pyproject.toml").read_text()
+    assert f'run-{slug} = "{package}.entrypoint:run"' in pyproject
+
+
+@pytest.mark.parametrize(
+    ("answer", "field"),
+    [
+        ("project_name=3D Printer", "package_name"),
+        ("project_name=!!!", "project_name"),
+        ("project_name=class", "package_name"),
+        ("project_name=asyncio", "package_name"),
+        ("project_name=logging", "package_name"),
+        ("project_name=test", "package_name"),
+        ("project_name=uvloop", "package_name"),
+        ("project_slug=My_App", "project_slug"),
+        ("package_name=my-app", "package_name"),
+        ("server_port=0", "server_port"),
+        ("server_port=65536", "server_port"),
+        ("server_port=80x", "server_port"),
+    ],
+)
+def test_bad_answers_are_rejected_with_one_line_and_no_folder(
+    tmp_path: Path, answer: str, field: str
+) -> None:
+    result = cookiecutter(tmp_path, answer)
+    assert result.returncode != 0
+    ours = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+    ours = [line for line in ours if "Stopping generation" not in line]
+    assert len(ours) == 1, result.stderr
+    assert ours[0].startswith(f"ERROR: {field}: ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_3d_printer_hint_names_the_way_out(tmp_path: Path) -> None:
+    result = cookiecutter(tmp_path, "project_name=3D Printer")
+    assert "pass package_name=" in result.stderr
+    fixed = cookiecutter(tmp_path, "project_name=3D Printer", "package_name=printer3d")
+    assert fixed.returncode == 0, fixed.stderr
+    assert (tmp_path / "3d-printer" / "src" / "printer3d" / "entrypoint.py").is_file()
+
+
+def test_an_unknown_flavor_is_refused_by_cookiecutter(tmp_path: Path) -> None:
+    result = cookiecutter(tmp_path, "flavor=nope")
+    assert result.returncode != 0
+    assert result.stderr.rstrip().endswith("the choices are ['minimal', 'caesari'].")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_quotes_in_free_text_answers_read_back_exactly(render: Callable[..., Path]) -> None:
+    text = "He said \"hi\" & 'bye' \\ # ü"
+    project = render(description=text, author_name=text)
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert metadata["description"] == text
+    assert metadata["authors"] == [{"name": text}]

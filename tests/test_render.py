@@ -1,0 +1,140 @@
+"""What each flavor renders: the exact file set and the quality bar (DESIGN D6)."""
+
+import difflib
+import json
+import py_compile
+import re
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support import FLAVORS, Installed
+
+COMMON = {
+    ".cookiecutter.json",
+    ".env.example",
+    ".gitignore",
+    "README.md",
+    "pyproject.toml",
+    "src/my_app/__init__.py",
+    "src/my_app/__main__.py",
+    "src/my_app/app.py",
+    "src/my_app/client.py",
+    "src/my_app/entrypoint.py",
+    "src/my_app/environment.py",
+    "tests/conftest.py",
+    "tests/faults.py",
+    "tests/helpers.py",
+    "tests/test_app.py",
+    "tests/test_environment.py",
+    "tests/test_shutdown.py",
+}
+MINIMAL_ONLY = {
+    "src/my_app/task_manager.py",
+    "src/my_app/graceful_exit.py",
+    "tests/test_task_manager.py",
+    "tests/test_graceful_exit.py",
+    "Dockerfile",
+    ".dockerignore",
+    ".gitattributes",
+    ".github/workflows/ci.yml",
+    ".pre-commit-config.yaml",
+}
+FILES = {"minimal": COMMON | MINIMAL_ONLY, "caesari": COMMON}
+# GitHub expressions in the workflow are meant to survive rendering.
+LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
+
+
+def files(project: Path) -> dict[str, Path]:
+    return {
+        path.relative_to(project).as_posix(): path
+        for path in project.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", name, *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(params=[pytest.param(f, marks=pytest.mark.xdist_group(f)) for f in FLAVORS])
+def flavor(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_exact_file_set(render: Callable[..., Path], flavor: str) -> None:
+    project = render(flavor=flavor)
+    assert set(files(project)) == FILES[flavor]
+    folders = [path for path in project.rglob("*") if path.is_dir()]
+    assert [folder for folder in folders if not any(folder.iterdir())] == []
+
+
+def test_no_template_leftovers_and_lf_only(render: Callable[..., Path], flavor: str) -> None:
+    for name, path in files(render(flavor=flavor)).items():
+        data = path.read_bytes()
+        assert b"\r" not in data, name
+        text = data.decode("utf-8")
+        assert not LEFTOVER.search(text), name
+        assert "\n\n\n\n" not in text, f"{name}: a run of blank lines"
+        assert text.endswith("\n"), name
+        assert not text.endswith("\n\n"), name
+
+
+def test_toml_and_json_parse_and_python_compiles(
+    render: Callable[..., Path], flavor: str, tmp_path: Path
+) -> None:
+    project = render(flavor=flavor)
+    tomllib.loads((project / "pyproject.toml").read_text())
+    for name, path in files(project).items():
+        if name.endswith(".py"):
+            py_compile.compile(str(path), cfile=str(tmp_path / "out.pyc"), doraise=True)
+
+
+def test_ruff_check_and_format_are_clean(render: Callable[..., Path], flavor: str) -> None:
+    project = render(flavor=flavor)
+    for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        result = tool("ruff", *args, cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_is_clean(installed: Callable[[str, str], Installed], flavor: str) -> None:
+    project = installed(flavor, "3.13")
+    result = tool(
+        "mypy",
+        "--strict",
+        "--no-incremental",
+        "--python-executable",
+        str(project.python),
+        cwd=project.project,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_shared_files_differ_between_flavors_in_import_lines_only(
+    render: Callable[..., Path],
+) -> None:
+    minimal, caesari = render(flavor="minimal"), render(flavor="caesari")
+    import_line = re.compile(r"(from \S+ )?import |$")
+    for name in sorted(files(caesari)):
+        if not name.endswith(".py"):
+            continue
+        before = (minimal / name).read_text().splitlines()
+        after = (caesari / name).read_text().splitlines()
+        for line in difflib.unified_diff(before, after, lineterm="", n=0):
+            if line.startswith(("---", "+++", "@@")):
+                continue
+            assert import_line.match(line[1:]), f"{name}: {line}"
+
+
+def test_replay_file_holds_the_answers_only(render: Callable[..., Path]) -> None:
+    project = render(flavor="caesari")
+    replay = json.loads((project / ".cookiecutter.json").read_text())
+    assert list(replay) == ["cookiecutter"]
+    assert replay["cookiecutter"]["flavor"] == "caesari"
+    assert not [key for key in replay["cookiecutter"] if key.startswith("_")]
