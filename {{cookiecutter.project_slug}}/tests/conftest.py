@@ -1,20 +1,30 @@
 """Fixtures shared by the tests."""
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
 
 from helpers import BASE_ENV, FAULTS, SCRIPT, Service, StartService
 
 
-@pytest.fixture
-def start_service() -> Iterator[StartService]:
-    """Start the service (or the fault wrapper with `fault=`); kill leftovers at teardown."""
+@pytest.fixture(params=["uvloop", "asyncio"])
+def start_service(request: pytest.FixtureRequest) -> Iterator[StartService]:
+    """Start the service on each event loop; kill leftovers at teardown."""
     started: list[Service] = []
+    loop = str(request.param)
 
-    def start(env: Mapping[str, str] | None = None, fault: str | None = None) -> Service:
-        argv = [str(SCRIPT)] if fault is None else [sys.executable, str(FAULTS), fault]
+    def start(
+        env: Mapping[str, str] | None = None,
+        *faults: str,
+        python_args: Sequence[str] = (),
+        wrapper_args: Sequence[str] = (),
+    ) -> Service:
+        if faults or python_args or wrapper_args or loop != "uvloop":
+            wrapper = [*python_args, str(FAULTS), "--loop", loop, *wrapper_args, *faults]
+            argv = [sys.executable, *wrapper]
+        else:
+            argv = [str(SCRIPT)]
         service = Service(argv, {**BASE_ENV, **(env or {})})
         started.append(service)
         return service

@@ -1,59 +1,181 @@
-"""Run the service with a fault injected: `python faults.py NAME`.
+"""Run the service with faults injected: `python faults.py [--loop asyncio] [FAULT ...]`.
 
-The faults patch {{ cookiecutter.__prefix }}Client and then call entrypoint.run(), so the
-product code carries no test hooks. Each fault logs a line the tests can wait on.
+The faults patch {{ cookiecutter.__prefix }}Client (and add routes to the server's table),
+then call entrypoint.run(): the product code carries no test hooks. Each fault
+logs a "fault:" line the tests can wait on.
+
+--loop asyncio hides uvloop, so run() falls back to the standard loop;
+--no-add-signal-handler also makes loop.add_signal_handler unavailable, as on
+Windows, so the signal.signal fallback is used.
 """
 
+import argparse
 import asyncio
+import atexit
 import logging
 import sys
+import time
 from collections.abc import Callable, Coroutine
+from functools import partialmethod
 from typing import Any
 
 from {{ cookiecutter.package_name }} import entrypoint
+from {{ cookiecutter.package_name }}.app import {{ cookiecutter.__prefix }}Server as Server
+from {{ cookiecutter.package_name }}.app import Request, Response
 from {{ cookiecutter.package_name }}.client import {{ cookiecutter.__prefix }}Client as Client
 
 logger = logging.getLogger("faults")
 Method = Callable[[Client], Coroutine[Any, Any, None]]
 
 
-async def crash_soon() -> None:
+async def fail_soon(message: str) -> None:
     await asyncio.sleep(0.05)
-    raise RuntimeError("injected task failure")
+    raise RuntimeError(message)
 
 
-async def crash_task(self: Client) -> None:
-    self.tm.add_task(crash_soon(), name="crasher")
+async def crash_task(self: Client, previous: Method) -> None:
+    await previous(self)
+    self.tm.add_task(fail_soon("injected task failure"), name="crasher")
     logger.info("fault: crash task started")
 
 
-async def crash_initialize(self: Client) -> None:
+async def crash_two(self: Client, previous: Method) -> None:
+    await previous(self)
+    self.tm.add_task(fail_soon("first injected failure"), name="crasher-1")
+    self.tm.add_task(fail_soon("second injected failure"), name="crasher-2")
+    logger.info("fault: two crash tasks started")
+
+
+async def raise_on_cancel(self: Client, previous: Method) -> None:
+    async def work() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise RuntimeError("injected failure while cancelled") from None
+
+    await previous(self)
+    self.tm.add_task(work(), name="raises-on-cancel")
+    logger.info("fault: task raising on cancel started")
+
+
+async def stubborn_task(self: Client, previous: Method) -> None:
+    async def stubborn() -> None:
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                logger.info("fault: stubborn task swallowed a cancellation")
+
+    await previous(self)
+    self.tm.add_task(stubborn(), name="stubborn")
+    logger.info("fault: stubborn task started")
+
+
+async def polite_task(self: Client, previous: Method) -> None:
+    async def polite() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            logger.info("fault: polite task cleaned up")
+
+    await previous(self)
+    self.tm.add_task(polite(), name="polite")
+
+
+async def stuck_executor(self: Client, previous: Method) -> None:
+    await previous(self)
+
+    async def blocking_io() -> None:
+        await asyncio.get_running_loop().run_in_executor(None, time.sleep, 60)
+
+    self.tm.add_task(blocking_io(), name="blocking-io")
+    logger.info("fault: executor thread sleeping")
+
+
+async def crash_initialize(self: Client, previous: Method) -> None:
     raise RuntimeError("injected initialize failure")
 
 
-async def slow_initialize(self: Client) -> None:
+async def slow_initialize(self: Client, previous: Method) -> None:
     logger.info("fault: initialize waiting")
     await asyncio.Event().wait()
 
 
-async def hang(self: Client) -> None:
+async def hang_stop(self: Client, previous: Method) -> None:
     logger.info("fault: stop hanging")
     await asyncio.Event().wait()
 
 
-async def raise_in_stop(self: Client) -> None:
+async def raise_in_stop(self: Client, previous: Method) -> None:
+    await previous(self)
     raise RuntimeError("injected stop failure")
 
 
-FAULTS: dict[str, tuple[str, Method]] = {
-    "crash-task": ("initialize", crash_task),
-    "crash-initialize": ("initialize", crash_initialize),
-    "slow-initialize": ("initialize", slow_initialize),
-    "hang-stop": ("stop", hang),
-    "raise-stop": ("stop", raise_in_stop),
+async def slow_stop(self: Client, previous: Method) -> None:
+    logger.info("fault: stop slow")
+    await asyncio.sleep(0.5)
+
+
+def slow_route(self: Server, previous: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    previous(self, *args, **kwargs)
+
+    async def slow(request: Request) -> Response:
+        logger.info("fault: slow request started")
+        await asyncio.sleep(0.5)
+        return Response(200, b"slow done\n")
+
+    self.routes["/slow"] = slow
+
+
+def slow_teardown() -> None:
+    def linger() -> None:
+        logger.info("fault: tearing down")
+        time.sleep(0.5)
+
+    atexit.register(linger)
+
+
+FAULTS: dict[str, tuple[type[object], str, Callable[..., Any]]] = {
+    "crash-task": (Client, "initialize", crash_task),
+    "crash-two": (Client, "initialize", crash_two),
+    "raise-on-cancel": (Client, "initialize", raise_on_cancel),
+    "stubborn-task": (Client, "initialize", stubborn_task),
+    "polite-task": (Client, "initialize", polite_task),
+    "stuck-executor": (Client, "initialize", stuck_executor),
+    "crash-initialize": (Client, "initialize", crash_initialize),
+    "slow-initialize": (Client, "initialize", slow_initialize),
+    "hang-stop": (Client, "stop", hang_stop),
+    "raise-stop": (Client, "stop", raise_in_stop),
+    "slow-stop": (Client, "stop", slow_stop),
+    "slow-route": (Server, "__init__", slow_route),
 }
 
-if __name__ == "__main__":
-    method, replacement = FAULTS[sys.argv[1]]
-    setattr(Client, method, replacement)
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    parser.add_argument("--no-add-signal-handler", action="store_true")
+    parser.add_argument("--slow-teardown", action="store_true")
+    parser.add_argument("faults", nargs="*", metavar="FAULT", help=", ".join(FAULTS))
+    options = parser.parse_args()
+    if unknown := set(options.faults) - FAULTS.keys():
+        parser.error(f"unknown faults: {', '.join(sorted(unknown))}")
+    if options.loop == "asyncio":
+        sys.modules["uvloop"] = None  # type: ignore[assignment]  # import uvloop fails
+    if options.no_add_signal_handler:
+
+        def unavailable(*args: Any) -> None:
+            raise NotImplementedError
+
+        asyncio.AbstractEventLoop.add_signal_handler = unavailable  # type: ignore[method-assign,assignment]
+        asyncio.SelectorEventLoop.add_signal_handler = unavailable  # type: ignore[method-assign,assignment]
+    if options.slow_teardown:
+        slow_teardown()
+    for name in options.faults:  # each fault wraps what the previous one left
+        owner, attribute, fault = FAULTS[name]
+        setattr(owner, attribute, partialmethod(fault, getattr(owner, attribute)))
     entrypoint.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -96,6 +96,16 @@ def get(host: str, port: int, path: str, timeout: float = 5) -> tuple[int, bytes
 
 
 class StartService(Protocol):
-    def __call__(self, env: Mapping[str, str] | None = None, fault: str | None = None) -> Service:
-        """Start run-{{ cookiecutter.project_slug }}, or the fault wrapper if `fault` names one."""
+    def __call__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *faults: str,
+        python_args: Sequence[str] = (),
+        wrapper_args: Sequence[str] = (),
+    ) -> Service:
+        """Start the service on the event loop under test, with `faults` injected.
+
+        Without faults, options or a forced loop this is run-{{ cookiecutter.project_slug }}
+        itself; otherwise `python [python_args] faults.py [wrapper_args] [faults]`.
+        """
         ...

@@ -8,10 +8,12 @@ has begun, so load balancers stop sending traffic before the listener closes.
 
 import asyncio
 import re
+import socket
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from http import HTTPStatus
+from ipaddress import ip_address
 {%- if cookiecutter.flavor == "minimal" %}
 from logging import getLogger as get_logger
 {%- endif %}
@@ -99,8 +101,15 @@ class {{ cookiecutter.__prefix }}Server:
 
         Raises OSError if SERVER_IP:SERVER_PORT cannot be bound.
         """
+        # Bound here rather than by start_server(host, port): that would resolve
+        # the address on a thread pool (uvloop keeps its threads for good), and a
+        # signal delivered to such a thread can arrive while GracefulExit swaps
+        # handlers with the signals blocked in the main thread only.
+        ip = ip_address(self.env.SERVER_IP)
+        family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+        listening_socket = socket.create_server((str(ip), self.env.SERVER_PORT), family=family)
         self._listener = await asyncio.start_server(
-            self._serve_connection, self.env.SERVER_IP, self.env.SERVER_PORT, limit=MAX_HEAD_BYTES
+            self._serve_connection, sock=listening_socket, limit=MAX_HEAD_BYTES
         )
         try:
             if not self._closed.is_set():  # else exit_handler() ran while we were binding

@@ -16,7 +16,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 {%- if cookiecutter.flavor == "minimal" %}
 from logging import getLogger as get_logger
 {%- endif %}
@@ -180,15 +180,27 @@ def run() -> None:
     Uses uvloop where it is installed, asyncio otherwise (Windows). SIGTERM and
     SIGINT are never fatal: GracefulExit owns them while the service runs; a
     signal that arrives before it takes over still stops the service, and one
-    that arrives during interpreter teardown is absorbed.
+    that arrives once main() has returned is ignored.
     """
     _signals_outside_loop.clear()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _note_signal)
     try:
-        import uvloop
-    except ImportError:
-        exit_code = asyncio.run(main())
-    else:
-        exit_code = uvloop.run(main())
+        exit_code = _event_loop_runner()(main())
+    finally:
+        # Interpreter finalization resets signals that have a Python handler to
+        # their default action, so a late SIGTERM would kill the process (-15)
+        # after a clean shutdown. Ignored signals are left alone.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
     wrap_in_system_exit(exit_code)
+
+
+def _event_loop_runner() -> Callable[[Coroutine[Any, Any, int]], int]:
+    # Returned, not called, from the except clause: code run inside it would
+    # chain the ImportError into every traceback the service logs.
+    try:
+        import uvloop
+    except ImportError:  # Windows, or uvloop not installed
+        return asyncio.run
+    return uvloop.run

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 ExitHandler = Callable[
     [type[BaseException] | None, BaseException | None, TracebackType | None], Awaitable[None]
 ]
+SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -43,7 +44,7 @@ class SimpleGracefulExit:
         self.exit_handler = exit_handler
         self._stopping = False
         self._absorbed = False
-        self._previous: dict[signal.Signals, object] = {}
+        self._previous: dict[signal.Signals, SignalHandler] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __aenter__(self) -> "SimpleGracefulExit":
@@ -70,11 +71,20 @@ class SimpleGracefulExit:
 
     def _restore(self) -> None:
         assert self._loop is not None
-        for sig, previous in self._previous.items():
-            with suppress(NotImplementedError):
-                self._loop.remove_signal_handler(sig)
-            # remove_signal_handler() leaves the default action; put back what was there.
-            signal.signal(sig, previous if previous is not None else signal.SIG_DFL)  # type: ignore[arg-type]
+        # remove_signal_handler() installs the default action before we put the
+        # previous handler back; a signal in between would kill the process.
+        # Blocked, it waits and goes to the previous handler instead.
+        can_block = hasattr(signal, "pthread_sigmask")  # not on Windows
+        if can_block:
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+        try:
+            for sig, previous in self._previous.items():
+                with suppress(NotImplementedError):
+                    self._loop.remove_signal_handler(sig)
+                signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+        finally:
+            if can_block:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def _on_signal_threadsafe(self, signum: int, frame: FrameType | None) -> None:
         assert self._loop is not None
