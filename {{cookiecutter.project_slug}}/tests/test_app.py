@@ -123,3 +123,51 @@ async def test_drain_readiness_503_then_in_flight_finishes(
     await asyncio.wait_for(shutdown, timeout=5)
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection(host, port)
+
+
+async def test_a_stalled_half_request_gets_408_and_others_are_served(
+    server: {{ cookiecutter.__prefix }}Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.app.READ_TIMEOUT_S", 0.2)
+    stalled = asyncio.create_task(exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x"))
+    assert status(await exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")) == 200
+    assert status(await stalled) == 408
+
+
+async def test_200_concurrent_keep_alive_connections(server: {{ cookiecutter.__prefix }}Server) -> None:
+    assert server._listener is not None
+    host, port = server._listener.sockets[0].getsockname()[:2]
+    streams = [await asyncio.open_connection(host, port) for _ in range(200)]
+    try:
+        for _, writer in streams:
+            writer.write(b"GET /healthz HTTP/1.1\r\n\r\n")
+        for reader, _ in streams:
+            async with asyncio.timeout(5):
+                assert (await reader.readuntil(b"ok\n")).startswith(b"HTTP/1.1 200")
+    finally:
+        for _, writer in streams:
+            writer.close()
+    assert status(await exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")) == 200
+
+
+async def test_a_client_leaving_mid_response_does_not_hurt_the_server(
+    server: {{ cookiecutter.__prefix }}Server,
+) -> None:
+    started = asyncio.Event()
+    finished = asyncio.Event()
+
+    async def slow(request: Request) -> Response:
+        started.set()
+        await asyncio.sleep(0.1)
+        finished.set()
+        return Response(200, b"x" * 1_000_000)
+
+    server.routes["/slow"] = slow
+    assert server._listener is not None
+    host, port = server._listener.sockets[0].getsockname()[:2]
+    _, writer = await asyncio.open_connection(host, port)
+    writer.write(b"GET /slow HTTP/1.1\r\n\r\n")
+    await asyncio.wait_for(started.wait(), timeout=5)
+    writer.transport.abort()  # gone before the answer
+    await asyncio.wait_for(finished.wait(), timeout=5)
+    assert status(await exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")) == 200

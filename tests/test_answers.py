@@ -1,0 +1,67 @@
+"""Free-text answers: read back exactly, never break or inject into anything."""
+
+import json
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+from support import TEMPLATE
+
+AWKWARD = "He said \"hi\" & 'bye' \\ {{ x }} {% raw %} # \u00fc \u6771\u4eac \"\"\" '''\\"
+
+
+def cookiecutter_prompted(output: Path, answers: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run cookiecutter interactively, typing `answers` at its first prompts (text taken
+    as is) and Enter at the rest."""
+    answers = answers + [""] * 8
+    return subprocess.run(
+        [sys.executable, "-m", "cookiecutter", str(TEMPLATE)],
+        cwd=output,
+        input="\n".join(answers) + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_free_text_typed_at_the_prompt_reads_back_exactly(tmp_path: Path) -> None:
+    result = cookiecutter_prompted(tmp_path, ["Quote App", "", "", AWKWARD, AWKWARD])
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "quote-app"
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert metadata["description"] == AWKWARD
+    assert metadata["authors"] == [{"name": AWKWARD}]
+    replay = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    assert replay["description"] == replay["author_name"] == AWKWARD
+    for path in project.rglob("*.py"):
+        compile(path.read_text(), str(path), "exec")
+
+
+def test_answers_cannot_inject_code_into_the_hooks(tmp_path: Path) -> None:
+    marker = tmp_path / "injected"
+    payload = f"open({str(marker)!r}, 'w')"
+    attempt = f"x\"\"\"); {payload}; (\"\"\" ''' + {payload} + ''' \\"
+    result = cookiecutter_prompted(tmp_path, [attempt, "safe-name", "", attempt, attempt])
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    replay = json.loads((tmp_path / "safe-name" / ".cookiecutter.json").read_text())
+    assert replay["cookiecutter"]["project_name"] == attempt
+
+
+def test_a_200_character_name_renders_an_importable_project(
+    render: Callable[..., Path],
+) -> None:
+    project = render(project_name="Service " + "x" * 192)
+    package = project.name.replace("-", "_")
+    assert len(project.name) == 200
+    check = subprocess.run(
+        [sys.executable, "-c", f"import {package}.entrypoint"],
+        env={"PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
