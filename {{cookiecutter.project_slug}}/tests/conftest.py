@@ -17,14 +17,15 @@ def start_service(request: pytest.FixtureRequest) -> Iterator[StartService]:
     def start(
         env: Mapping[str, str] | None = None,
         *faults: str,
+        args: Sequence[str] = (),
         python_args: Sequence[str] = (),
         wrapper_args: Sequence[str] = (),
     ) -> Service:
         if faults or python_args or wrapper_args or loop != "uvloop":
-            wrapper = [*python_args, str(FAULTS), "--loop", loop, *wrapper_args, *faults]
-            argv = [sys.executable, *wrapper]
+            wrapper = [str(FAULTS), "--loop", loop, *wrapper_args, *faults, "--", *args]
+            argv = [sys.executable, *python_args, *wrapper]
         else:
-            argv = [str(SCRIPT)]
+            argv = [str(SCRIPT), *args]
         service = Service(argv, {**BASE_ENV, **(env or {})})
         started.append(service)
         return service

@@ -1,4 +1,4 @@
-"""Run the service with faults injected: `python faults.py [--loop asyncio] [FAULT ...]`.
+"""Run the service with faults injected: `python faults.py [--loop asyncio] [FAULT ...] [-- ARGS]`.
 
 The faults patch {{ cookiecutter.__prefix }}Client (and add routes to the server's table),
 then call entrypoint.run(): the product code carries no test hooks. Each fault
@@ -19,11 +19,10 @@ from collections.abc import Callable, Coroutine
 from functools import partialmethod
 from typing import Any
 
-from {{ cookiecutter.package_name }} import entrypoint
-from {{ cookiecutter.package_name }}.app import {{ cookiecutter.__prefix }}Server as Server
-from {{ cookiecutter.package_name }}.app import Request, Response
+from {{ cookiecutter.package_name }} import app, entrypoint
 from {{ cookiecutter.package_name }}.client import {{ cookiecutter.__prefix }}Client as Client
 
+Server = app.{{ cookiecutter.__prefix }}Server
 logger = logging.getLogger("faults")
 Method = Callable[[Client], Coroutine[Any, Any, None]]
 
@@ -119,10 +118,10 @@ async def slow_stop(self: Client, previous: Method) -> None:
 def slow_route(self: Server, previous: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     previous(self, *args, **kwargs)
 
-    async def slow(request: Request) -> Response:
+    async def slow(request: app.Request) -> app.Response:
         logger.info("fault: slow request started")
         await asyncio.sleep(0.5)
-        return Response(200, b"slow done\n")
+        return app.Response(200, b"slow done\n")
 
     self.routes["/slow"] = slow
 
@@ -157,7 +156,10 @@ def main() -> None:
     parser.add_argument("--no-add-signal-handler", action="store_true")
     parser.add_argument("--slow-teardown", action="store_true")
     parser.add_argument("faults", nargs="*", metavar="FAULT", help=", ".join(FAULTS))
-    options = parser.parse_args()
+    own, service_args = sys.argv[1:], []
+    if "--" in own:
+        own, service_args = own[: own.index("--")], own[own.index("--") + 1 :]
+    options = parser.parse_args(own)
     if unknown := set(options.faults) - FAULTS.keys():
         parser.error(f"unknown faults: {', '.join(sorted(unknown))}")
     if options.loop == "asyncio":
@@ -174,6 +176,7 @@ def main() -> None:
     for name in options.faults:  # each fault wraps what the previous one left
         owner, attribute, fault = FAULTS[name]
         setattr(owner, attribute, partialmethod(fault, getattr(owner, attribute)))
+    sys.argv[1:] = service_args
     entrypoint.run()
 
 

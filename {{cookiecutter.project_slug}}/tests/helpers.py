@@ -100,12 +100,13 @@ class StartService(Protocol):
         self,
         env: Mapping[str, str] | None = None,
         *faults: str,
+        args: Sequence[str] = (),
         python_args: Sequence[str] = (),
         wrapper_args: Sequence[str] = (),
     ) -> Service:
         """Start the service on the event loop under test, with `faults` injected.
 
-        Without faults, options or a forced loop this is run-{{ cookiecutter.project_slug }}
-        itself; otherwise `python [python_args] faults.py [wrapper_args] [faults]`.
+        Without faults, options or a forced loop this is `run-{{ cookiecutter.project_slug }} [args]`;
+        otherwise `python [python_args] faults.py [wrapper_args] [faults] -- [args]`.
         """
         ...

@@ -5,19 +5,20 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from {{ cookiecutter.package_name }}.app import {{ cookiecutter.__prefix }}Server, Request, Response
+from {{ cookiecutter.package_name }} import app
+from {{ cookiecutter.package_name }}.app import Request, Response
 from {{ cookiecutter.package_name }}.client import {{ cookiecutter.__prefix }}Client
 from {{ cookiecutter.package_name }}.entrypoint import SupervisedTaskManager
 from {{ cookiecutter.package_name }}.environment import get_app_environment
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[{{ cookiecutter.__prefix }}Server]:
+async def server() -> AsyncIterator[app.{{ cookiecutter.__prefix }}Server]:
     env = get_app_environment(
         {"MODE": "dev", "API_KEY": "k", "SERVER_PORT": "0", "DRAIN_DELAY": "0.2"}
     )
     tm = SupervisedTaskManager()
-    server = {{ cookiecutter.__prefix }}Server(env, {{ cookiecutter.__prefix }}Client(env, tm), tm)
+    server = app.{{ cookiecutter.__prefix }}Server(env, {{ cookiecutter.__prefix }}Client(env, tm), tm)
     task = tm.add_task(server.run_server(), name="server")
     async with asyncio.timeout(5):
         while not server.ready:  # noqa: ASYNC110 (readiness is a flag, not an event)
@@ -29,7 +30,7 @@ async def server() -> AsyncIterator[{{ cookiecutter.__prefix }}Server]:
     assert not tm.failed
 
 
-async def exchange(server: {{ cookiecutter.__prefix }}Server, data: bytes) -> bytes:
+async def exchange(server: app.{{ cookiecutter.__prefix }}Server, data: bytes) -> bytes:
     """Send raw bytes on a new connection; return everything until the server closes it."""
     assert server._listener is not None
     host, port = server._listener.sockets[0].getsockname()[:2]
@@ -60,27 +61,27 @@ def status(answer: bytes) -> int:
     ],
 )
 async def test_status_codes(
-    server: {{ cookiecutter.__prefix }}Server,
+    server: app.{{ cookiecutter.__prefix }}Server,
     request_bytes: bytes,
     code: int,
 ) -> None:
     assert status(await exchange(server, request_bytes)) == code
 
 
-async def test_head_has_no_body(server: {{ cookiecutter.__prefix }}Server) -> None:
+async def test_head_has_no_body(server: app.{{ cookiecutter.__prefix }}Server) -> None:
     answer = await exchange(server, b"HEAD /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
     assert answer.endswith(b"\r\n\r\n")
     assert b"Content-Length: 3" in answer
 
 
-async def test_keep_alive_serves_several_requests(server: {{ cookiecutter.__prefix }}Server) -> None:
+async def test_keep_alive_serves_several_requests(server: app.{{ cookiecutter.__prefix }}Server) -> None:
     one = b"GET /healthz HTTP/1.1\r\n\r\n"
     last = b"GET /readyz HTTP/1.1\r\nConnection: close\r\n\r\n"
     answer = await exchange(server, one + one + last)
     assert answer.count(b"HTTP/1.1 200 OK") == 3
 
 
-async def test_a_route_added_to_the_table_is_served(server: {{ cookiecutter.__prefix }}Server) -> None:
+async def test_a_route_added_to_the_table_is_served(server: app.{{ cookiecutter.__prefix }}Server) -> None:
     async def hello(request: Request) -> Response:
         return Response(200, b"hello " + request.method.encode())
 
@@ -90,7 +91,7 @@ async def test_a_route_added_to_the_table_is_served(server: {{ cookiecutter.__pr
 
 
 async def test_a_failing_route_answers_500_and_the_server_goes_on(
-    server: {{ cookiecutter.__prefix }}Server,
+    server: app.{{ cookiecutter.__prefix }}Server,
 ) -> None:
     async def broken(request: Request) -> Response:
         raise RuntimeError("route bug")
@@ -101,7 +102,7 @@ async def test_a_failing_route_answers_500_and_the_server_goes_on(
 
 
 async def test_drain_readiness_503_then_in_flight_finishes(
-    server: {{ cookiecutter.__prefix }}Server,
+    server: app.{{ cookiecutter.__prefix }}Server,
 ) -> None:
     started = asyncio.Event()
 
@@ -126,7 +127,7 @@ async def test_drain_readiness_503_then_in_flight_finishes(
 
 
 async def test_a_stalled_half_request_gets_408_and_others_are_served(
-    server: {{ cookiecutter.__prefix }}Server, monkeypatch: pytest.MonkeyPatch
+    server: app.{{ cookiecutter.__prefix }}Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("{{ cookiecutter.package_name }}.app.READ_TIMEOUT_S", 0.2)
     stalled = asyncio.create_task(exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x"))
@@ -134,7 +135,7 @@ async def test_a_stalled_half_request_gets_408_and_others_are_served(
     assert status(await stalled) == 408
 
 
-async def test_200_concurrent_keep_alive_connections(server: {{ cookiecutter.__prefix }}Server) -> None:
+async def test_200_concurrent_keep_alive_connections(server: app.{{ cookiecutter.__prefix }}Server) -> None:
     assert server._listener is not None
     host, port = server._listener.sockets[0].getsockname()[:2]
     streams = [await asyncio.open_connection(host, port) for _ in range(200)]
@@ -151,7 +152,7 @@ async def test_200_concurrent_keep_alive_connections(server: {{ cookiecutter.__p
 
 
 async def test_a_client_leaving_mid_response_does_not_hurt_the_server(
-    server: {{ cookiecutter.__prefix }}Server,
+    server: app.{{ cookiecutter.__prefix }}Server,
 ) -> None:
     started = asyncio.Event()
     finished = asyncio.Event()

@@ -153,3 +153,22 @@ def test_config_is_frozen() -> None:
     env = get_app_environment(VALID)
     with pytest.raises(dataclasses.FrozenInstanceError):
         env.MODE = AppMode.prod  # type: ignore[misc]
+
+
+def test_env_example_and_readme_list_every_variable_with_its_default() -> None:
+    project = Path(__file__).resolve().parents[1]
+    example = dict(
+        line.split("=", 1)
+        for line in (project / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert list(example) == list(VARIABLES)
+    for name, variable in VARIABLES.items():
+        if variable.default is not None:
+            assert example[name] == variable.default, name
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in (project / "README.md").read_text().splitlines()
+        if line.startswith("| ") and line.split("|")[1].strip() in VARIABLES
+    ]
+    assert rows == [[name, v.default or "", v.rule] for name, v in VARIABLES.items()]

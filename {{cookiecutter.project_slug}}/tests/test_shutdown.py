@@ -10,6 +10,9 @@ import time
 
 import pytest
 
+from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.environment import VARIABLES
+
 from helpers import Service, StartService, get
 
 NOISE = (
@@ -196,3 +199,19 @@ def test_the_api_key_never_appears_in_output(start_service: StartService) -> Non
     assert failing.wait() == 78
     for output in (service.output, failing.output):
         assert "sk-PROBE" not in output
+
+
+def test_help_version_and_check_config(start_service: StartService) -> None:
+    service = start_service(args=["--help"])
+    assert service.wait() == 0
+    for name in VARIABLES:
+        assert name in service.output
+    version = start_service(args=["--version"])
+    assert version.wait() == 0
+    assert version.output.strip().endswith(__version__)
+    valid = start_service(args=["--check-config"])
+    assert valid.wait() == 0
+    assert "Listening" not in valid.output
+    invalid = start_service({"MODE": "bogus"}, args=["--check-config"])
+    assert invalid.wait() == 78
+    assert invalid.output.startswith("Configuration error: MODE")

@@ -11,12 +11,13 @@ main() returns the exit code; run() is the run-{{ cookiecutter.project_slug }} c
 | configuration invalid                          | 78        |
 """
 
+import argparse
 import asyncio
 import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 {%- if cookiecutter.flavor == "minimal" %}
 from logging import getLogger as get_logger
 {%- endif %}
@@ -30,9 +31,10 @@ from caesari_graceful_exit.module import GracefulExit
 from caesari_logger.std_logger import get_logger
 {%- endif %}
 
+from . import __version__
 from .app import {{ cookiecutter.__prefix }}Server
 from .client import {{ cookiecutter.__prefix }}Client
-from .environment import ConfigError, get_app_environment
+from .environment import VARIABLES, AppEnvironment, ConfigError, get_app_environment
 {%- if cookiecutter.flavor == "minimal" %}
 from .graceful_exit import SimpleGracefulExit as GracefulExit
 from .graceful_exit import wrap_in_system_exit
@@ -82,11 +84,8 @@ async def main() -> int:
     SHUTDOWN_TIMEOUT (1) and a SIGINT during shutdown (130) end the process
     at once instead of returning: a clean return could hang.
     """
-    try:
-        env = get_app_environment()
-    except ConfigError as error:
-        for problem in error.problems:
-            print(f"Configuration error: {problem}", file=sys.stderr)
+    env = _read_config()
+    if env is None:
         return EXIT_CONFIG
     logging.basicConfig(level=env.LOG_LEVEL, format=LOG_FORMAT)
 
@@ -141,6 +140,16 @@ async def main() -> int:
     return 1 if startup_failed or shutdown_failed or tm.failed else 0
 
 
+def _read_config() -> AppEnvironment | None:
+    """Return the configuration, or None after printing one stderr line per problem."""
+    try:
+        return get_app_environment()
+    except ConfigError as error:
+        for problem in error.problems:
+            print(f"Configuration error: {problem}", file=sys.stderr)
+        return None
+
+
 async def _unless_stopped(step: Coroutine[Any, Any, None], stop_signal: asyncio.Event) -> bool:
     """Run `step` unless `stop_signal` is set first; then cancel it and return False."""
     step_task = asyncio.ensure_future(step)
@@ -174,6 +183,36 @@ def _note_signal(signum: int, frame: FrameType | None) -> None:
     _signals_outside_loop.append(signum)
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line (default: sys.argv[1:]).
+
+    --help lists every environment variable from VARIABLES; --help and
+    --version print and exit 0; a bad option prints usage and exits 2.
+    """
+    width = max(map(len, VARIABLES)) + 2
+    epilog = ["environment variables (empty means the default):"]
+    for name, variable in VARIABLES.items():
+        default = f" (default {variable.default})" if variable.default else ""
+        epilog.append(f"  {name:<{width}}{variable.rule}{default}")
+    epilog.append(
+        "\nexit codes: 0 stopped cleanly, 1 failure or missed deadline,"
+        " 78 bad configuration, 130 interrupted during shutdown"
+    )
+    parser = argparse.ArgumentParser(
+        prog="run-{{ cookiecutter.project_slug }}",
+        description="Run the {{ cookiecutter.package_name }} service until SIGTERM or Ctrl+C.",
+        epilog="\n".join(epilog),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--check-config",
+        action="store_true",
+        help="validate the environment and exit: 0 if valid, 78 if not",
+    )
+    return parser.parse_args(argv)
+
+
 def run() -> None:
     """Console-script entry point: run main() and leave with its exit code.
 
@@ -182,6 +221,11 @@ def run() -> None:
     signal that arrives before it takes over still stops the service, and one
     that arrives once main() has returned is ignored.
     """
+    if parse_args().check_config:
+        if _read_config() is None:
+            wrap_in_system_exit(EXIT_CONFIG)
+        print("Configuration OK")
+        wrap_in_system_exit(0)
     _signals_outside_loop.clear()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _note_signal)
