@@ -4,16 +4,20 @@ Every test runs on uvloop and on the standard asyncio loop (the start_service
 fixture). Bounds such as "exits within 5 s" catch hangs; they measure nothing.
 """
 
+import os
+import shutil
 import signal
 import socket
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.environment import VARIABLES
 
-from helpers import Service, StartService, get
+from helpers import BASE_ENV, SCRIPT, Service, StartService, get
 
 NOISE = (
     "Traceback",
@@ -215,3 +219,25 @@ def test_help_version_and_check_config(start_service: StartService) -> None:
     invalid = start_service({"MODE": "bogus"}, args=["--check-config"])
     assert invalid.wait() == 78
     assert invalid.output.startswith("Configuration error: MODE")
+
+
+def test_as_pid_1_of_a_new_pid_namespace_sigterm_exits_0() -> None:
+    # A plain asyncio.run() program as PID 1 ignores SIGTERM (the kernel drops
+    # signals that PID 1 has no handler for); Docker then kills it with 137.
+    unshare = ["unshare", "--fork", "--pid", "--mount-proc"]
+    available = shutil.which("unshare") and not subprocess.run(
+        [*unshare, "true"], capture_output=True, check=False
+    ).returncode
+    if not available:
+        pytest.skip("unshare --fork --pid --mount-proc is not available (Linux, as root)")
+    service = Service([*unshare, str(SCRIPT)], BASE_ENV)
+    try:
+        service.wait_until_listening()
+        children = Path(f"/proc/{service.process.pid}/task/{service.process.pid}/children")
+        pid_1 = int(children.read_text().split()[0])  # unshare itself forwards no signals
+        os.kill(pid_1, signal.SIGTERM)
+        assert service.wait(timeout=2) == 0, service.output
+        assert_clean(service.output)
+    finally:
+        if service.process.poll() is None:
+            service.process.kill()
