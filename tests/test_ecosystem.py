@@ -1,6 +1,7 @@
 """What a service team expects on day one: container, workflow, replay, line endings."""
 
 import filecmp
+import os
 import re
 import shutil
 import subprocess
@@ -116,3 +117,26 @@ def test_a_crlf_copy_of_the_template_renders_lf_only(tmp_path: Path) -> None:
     rendered = [path for path in (out / "my-app").rglob("*") if path.is_file()]
     assert rendered
     assert [path for path in rendered if b"\r" in path.read_bytes()] == []
+
+
+def test_cruft_create_check_and_update(tmp_path: Path) -> None:
+    if not (TEMPLATE / ".git").exists():
+        pytest.skip("cruft renders from a git checkout of the template")
+    cruft = str(Path(sys.executable).with_name("cruft"))
+    git_identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    env = {**os.environ, **git_identity, "GIT_COMMITTER_NAME": "t"}
+    env["GIT_COMMITTER_EMAIL"] = "t@example.com"
+
+    def run(*args: str, cwd: Path) -> str:
+        result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    run(cruft, "create", "--no-input", str(TEMPLATE), cwd=tmp_path)
+    project = tmp_path / "my-app"
+    assert (project / ".cruft.json").is_file()
+    run(cruft, "check", cwd=project)
+    run("git", "init", "--quiet", cwd=project)
+    run("git", "add", "--all", cwd=project)
+    run("git", "commit", "--quiet", "--message", "render", cwd=project)
+    assert "up to date" in run(cruft, "update", "--skip-apply-ask", "-y", cwd=project)

@@ -31,6 +31,7 @@ COMMON = {
     "tests/helpers.py",
     "tests/test_app.py",
     "tests/test_environment.py",
+    "tests/test_faults.py",
     "tests/test_shutdown.py",
 }
 MINIMAL_ONLY = {
@@ -96,8 +97,11 @@ def test_toml_and_json_parse_and_python_compiles(
             py_compile.compile(str(path), cfile=str(tmp_path / "out.pyc"), doraise=True)
 
 
-def test_ruff_check_and_format_are_clean(render: Callable[..., Path], flavor: str) -> None:
-    project = render(flavor=flavor)
+@pytest.mark.parametrize("name", ["My App", "Zeta Service", "A"])
+def test_ruff_check_and_format_are_clean(
+    render: Callable[..., Path], flavor: str, name: str
+) -> None:
+    project = render(flavor=flavor, project_name=name)
     for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
         result = tool("ruff", *args, cwd=project)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -132,7 +136,9 @@ def test_shared_files_differ_between_flavors_in_import_lines_only(
             assert import_line.match(line[1:]), f"{name}: {line}"
 
 
-def test_replay_file_holds_the_answers_and_nothing_machine_specific(render: Callable[..., Path]) -> None:
+def test_replay_file_holds_the_answers_and_nothing_machine_specific(
+    render: Callable[..., Path],
+) -> None:
     project = render(flavor="caesari")
     replay = json.loads((project / ".cookiecutter.json").read_text())
     assert list(replay) == ["cookiecutter"]

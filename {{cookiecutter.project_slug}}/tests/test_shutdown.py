@@ -221,14 +221,17 @@ def test_help_version_and_check_config(start_service: StartService) -> None:
     assert invalid.output.startswith("Configuration error: MODE")
 
 
+def works(command: list[str]) -> bool:
+    if shutil.which(command[0]) is None:
+        return False
+    return subprocess.run([*command, "true"], capture_output=True, check=False).returncode == 0
+
+
 def test_as_pid_1_of_a_new_pid_namespace_sigterm_exits_0() -> None:
     # A plain asyncio.run() program as PID 1 ignores SIGTERM (the kernel drops
     # signals that PID 1 has no handler for); Docker then kills it with 137.
     unshare = ["unshare", "--fork", "--pid", "--mount-proc"]
-    available = shutil.which("unshare") and not subprocess.run(
-        [*unshare, "true"], capture_output=True, check=False
-    ).returncode
-    if not available:
+    if not works(unshare):
         pytest.skip("unshare --fork --pid --mount-proc is not available (Linux, as root)")
     service = Service([*unshare, str(SCRIPT)], BASE_ENV)
     try:
