@@ -11,6 +11,7 @@ from pathlib import Path
 ANSWERS = json.loads(
     r"""{{ {
         "flavor": cookiecutter.flavor,
+        "deploy": cookiecutter.deploy,
         "package_name": cookiecutter.package_name,
     } | tojson }}"""
 )
@@ -30,6 +31,10 @@ PRUNE: dict[str, dict[str, list[str]]] = {
             ".github",
             ".pre-commit-config.yaml",
         ],
+    },
+    "deploy": {
+        "none": ["deploy"],
+        "kubernetes": [],
     },
 }
 

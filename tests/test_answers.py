@@ -15,7 +15,7 @@ AWKWARD = "He said \"hi\" & 'bye' \\ {{ x }} {% raw %} # \u00fc \u6771\u4eac \"\
 def cookiecutter_prompted(output: Path, answers: list[str]) -> subprocess.CompletedProcess[str]:
     """Run cookiecutter interactively, typing `answers` at its first prompts (text taken
     as is) and Enter at the rest."""
-    answers = answers + [""] * 8
+    answers = answers + [""] * 9
     return subprocess.run(
         [sys.executable, "-m", "cookiecutter", str(TEMPLATE)],
         cwd=output,

@@ -46,7 +46,7 @@ def test_dockerfile_is_slim_non_root_exec_form_and_lints_clean(
     assert dockerfile.startswith("FROM python:3.13-slim\n")
     assert re.search(r"^RUN pip install \.( |$)", dockerfile, re.MULTILINE)  # not editable
     assert "-e ." not in dockerfile
-    assert re.search(r"^USER 10001$", dockerfile, re.MULTILINE)
+    assert re.search(r"^USER 10001:10001$", dockerfile, re.MULTILINE)
     assert re.search(r'^ENTRYPOINT \["run-my-app"\]$', dockerfile, re.MULTILINE)
     assert re.search(r"^STOPSIGNAL SIGTERM$", dockerfile, re.MULTILINE)
     assert "HEALTHCHECK" in dockerfile
@@ -92,7 +92,7 @@ def test_a_replay_render_is_byte_identical(
 def test_choice_overrides_give_the_same_output_as_interactive_answers(tmp_path: Path) -> None:
     (tmp_path / "typed").mkdir()
     (tmp_path / "flags").mkdir()
-    typed = ["", "", "", "", "", "2", "3", ""]  # flavor 2 = caesari, python 3 = 3.13
+    typed = ["", "", "", "", "", "2", "3", "", ""]  # flavor 2 = caesari, python 3 = 3.13
     cookiecutter(str(TEMPLATE), cwd=tmp_path / "typed", input="\n".join(typed) + "\n")
     cookiecutter(
         "--no-input",

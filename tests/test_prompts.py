@@ -20,6 +20,7 @@ PROMPTS = [
     "flavor",
     "python_version",
     "server_port",
+    "deploy",
 ]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support import FLAVORS, Installed
+from support import FLAVORS, TEMPLATE, Installed
 
 COMMON = {
     ".cookiecutter.json",
@@ -146,3 +146,9 @@ def test_replay_file_holds_the_answers_and_nothing_machine_specific(
     machine_specific = {"_template", "_output_dir", "_repo_dir", "_checkout"}
     assert not machine_specific & set(replay["cookiecutter"])
     assert replay["cookiecutter"]["_new_lines"] == "\n"
+
+
+def test_the_template_s_own_code_is_clean() -> None:
+    for args in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
+        result = tool(*args, cwd=TEMPLATE)
+        assert result.returncode == 0, result.stdout + result.stderr
