@@ -23,10 +23,16 @@ ANSWERS = json.loads(
 )
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
-# Import names the rendered project installs next to its own package.
+PACKAGE = re.compile(r"[a-z][a-z0-9_]*")
+MAX_LENGTH = 63  # a DNS label: Kubernetes object names, and short enough for wheel names
+# Import names installed next to the project's own package, packaging tools included.
 DEPENDENCIES = frozenset(
     {
+        "pip",
+        "setuptools",
+        "pkg_resources",
+        "wheel",
+        "hatchling",
         "uvloop",
         "pytest",
         "_pytest",
@@ -49,10 +55,20 @@ def problem(answers: dict[str, str]) -> str | None:
             f"project_name: {name!r} has no letters or digits to make a slug from; "
             "use a name with at least one letter or digit"
         )
+    if len(slug) > MAX_LENGTH:
+        return (
+            f"project_slug: {slug[:20]!r}... has {len(slug)} characters, at most {MAX_LENGTH} "
+            "are allowed; pass a shorter project_slug= (and package_name=)"
+        )
     if not SLUG.fullmatch(slug):
         return (
             f"project_slug: {slug!r} is not allowed; use lowercase ASCII letters, "
             "digits and single hyphens, e.g. 'my-app'"
+        )
+    if len(package) > MAX_LENGTH:
+        return (
+            f"package_name: {package[:20]!r}... has {len(package)} characters, at most "
+            f"{MAX_LENGTH} are allowed; pass a shorter package_name="
         )
     if not PACKAGE.fullmatch(package):
         hint = ""
@@ -60,7 +76,7 @@ def problem(answers: dict[str, str]) -> str | None:
             hint = f"; it starts with a digit: pass package_name=, e.g. package_name=app_{package}"
         return (
             f"package_name: {package!r} is not a valid Python package name "
-            f"(lowercase ASCII letters, digits and '_', not starting with a digit){hint}"
+            f"(lowercase ASCII letters, digits and '_', starting with a letter){hint}"
         )
     if keyword.iskeyword(package):
         return f"package_name: {package!r} is a Python keyword; pass another package_name="
@@ -74,8 +90,11 @@ def problem(answers: dict[str, str]) -> str | None:
             f"package_name: {package!r} is the import name of a dependency of the "
             "project; pass another package_name="
         )
-    if not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
-        return f"server_port: {port!r} is not allowed; use an integer from 1 to 65535"
+    if not (port.isascii() and port.isdigit()) or port[0] == "0" or int(port) > 65535:
+        return (
+            f"server_port: {port!r} is not allowed; use an integer from 1 to 65535, "
+            "without leading zeros"
+        )
     return None
 
 

@@ -7,9 +7,9 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from support import TEMPLATE
+from support import TEMPLATE, UV
 
-AWKWARD = "He said \"hi\" & 'bye' \\ {{ x }} {% raw %} # \u00fc \u6771\u4eac \"\"\" '''\\"
+AWKWARD = "He said \"hi\" & 'bye' \\ {{ x }} {% raw %} # \u00fc \u6771\u4eac \U0001f680 \"\"\" ''' \x7f \\"
 
 
 def cookiecutter_prompted(output: Path, answers: list[str]) -> subprocess.CompletedProcess[str]:
@@ -51,12 +51,30 @@ def test_answers_cannot_inject_code_into_the_hooks(tmp_path: Path) -> None:
     assert replay["cookiecutter"]["project_name"] == attempt
 
 
-def test_a_200_character_name_renders_an_importable_project(
-    render: Callable[..., Path],
+LONG = "Service " + "x" * 192  # 200 characters
+
+
+def test_a_200_character_name_is_rejected_with_one_line_and_no_folder(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), "project_name=" + LONG],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("ERROR: project")]
+    assert "at most 63" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_longest_allowed_name_renders_an_installable_project(
+    render: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project = render(project_name="Service " + "x" * 192)
+    project = render(project_name="Service " + "x" * 55)
     package = project.name.replace("-", "_")
-    assert len(project.name) == 200
+    assert len(project.name) == 63
     check = subprocess.run(
         [sys.executable, "-c", f"import {package}.entrypoint"],
         env={"PYTHONPATH": str(project / "src")},
@@ -65,3 +83,11 @@ def test_a_200_character_name_renders_an_importable_project(
         check=False,
     )
     assert check.returncode == 0, check.stderr
+    built = subprocess.run(
+        [*UV, "build", "--quiet", "--wheel", "--out-dir", str(tmp_path), str(project)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    assert len(list(tmp_path.glob("*.whl"))) == 1

@@ -45,6 +45,12 @@ def test_prompts_in_order_with_questions_and_defaults() -> None:
     assert context["_new_lines"] == "\n"
 
 
+def test_the_template_checks_renders_with_the_ruff_they_pin() -> None:
+    context = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    group = tomllib.loads((TEMPLATE / "pyproject.toml").read_text())["dependency-groups"]
+    assert f"ruff=={context['_ruff_version']}" in group["test"]
+
+
 def test_no_input_renders_my_app(tmp_path: Path) -> None:
     result = cookiecutter(tmp_path)
     assert result.returncode == 0, result.stderr

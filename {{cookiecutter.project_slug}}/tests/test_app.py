@@ -58,6 +58,10 @@ def status(answer: bytes) -> int:
         (b"\x00\xff\xfe binary\r\n\r\n", 400),
         (b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n", 400),
         (b"GET /healthz HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n", 431),
+        (b"\r\nGET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n", 200),
+        (b"GET /a\x1bb HTTP/1.1\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 0\r\n\r\n", 400),
     ],
 )
 async def test_status_codes(
@@ -171,4 +175,32 @@ async def test_a_client_leaving_mid_response_does_not_hurt_the_server(
     await asyncio.wait_for(started.wait(), timeout=5)
     writer.transport.abort()  # gone before the answer
     await asyncio.wait_for(finished.wait(), timeout=5)
+    assert status(await exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")) == 200
+
+
+async def test_an_idle_keep_alive_connection_is_closed_quietly(
+    server: app.{{ cookiecutter.__prefix }}Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.app.IDLE_TIMEOUT_S", 0.2)
+    answer = await exchange(server, b"GET /healthz HTTP/1.1\r\n\r\n")
+    assert answer.count(b"HTTP/1.1") == 1  # the 200, then no unsolicited 408
+
+
+async def test_a_client_that_never_reads_is_dropped(
+    server: app.{{ cookiecutter.__prefix }}Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("{{ cookiecutter.package_name }}.app.WRITE_TIMEOUT_S", 0.2)
+
+    async def big(request: Request) -> Response:
+        return Response(200, b"x" * 50_000_000)
+
+    server.routes["/big"] = big
+    assert server._listener is not None
+    host, port = server._listener.sockets[0].getsockname()[:2]
+    _, writer = await asyncio.open_connection(host, port)
+    writer.write(b"GET /big HTTP/1.1\r\n\r\n")  # and never read
+    async with asyncio.timeout(5):
+        while server._connections:  # noqa: ASYNC110 (the set empties when it is dropped)
+            await asyncio.sleep(0.05)
+    writer.close()
     assert status(await exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")) == 200

@@ -33,8 +33,10 @@ from .task_manager import SimpleTaskManager as TaskManager
 logger = get_logger(__name__)
 
 MAX_HEAD_BYTES = 8 * 1024  # request line and headers; more gets 431
-READ_TIMEOUT_S = 10.0  # for a whole request head, and for an idle keep-alive connection
-REQUEST_LINE = re.compile(r"([A-Z]+) (/[^ ]*) HTTP/1\.([01])")
+IDLE_TIMEOUT_S = 30.0  # a keep-alive connection with no request is closed quietly
+READ_TIMEOUT_S = 10.0  # for the rest of a request head once it has begun; else 408
+WRITE_TIMEOUT_S = 5.0  # for a client to take a response; else the connection is dropped
+REQUEST_LINE = re.compile(r"([A-Z]+) (/[!-~]*) HTTP/1\.([01])")  # visible ASCII target
 HEADER = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*")
 
 
@@ -158,8 +160,8 @@ class {{ cookiecutter.__prefix }}Server:
         try:
             while not self._listener_closed and await self._serve_request(reader, writer):
                 pass
-        except ConnectionError:
-            pass  # the client went away
+        except (ConnectionError, TimeoutError):
+            writer.transport.abort()  # gone, or not taking responses: drop unsent data
         finally:
             del self._connections[writer]
             if not self._connections:
@@ -173,10 +175,17 @@ class {{ cookiecutter.__prefix }}Server:
     ) -> bool:
         """Read one request and answer it; return whether to keep the connection."""
         try:
-            async with asyncio.timeout(READ_TIMEOUT_S):
-                head = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.IncompleteReadError:
+            async with asyncio.timeout(IDLE_TIMEOUT_S):
+                first = await reader.read(1)
+        except TimeoutError:
+            return False
+        if not first:
             return False  # closed by the client, or by exit_handler() while idle
+        try:
+            async with asyncio.timeout(READ_TIMEOUT_S):
+                head = first + await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return False
         except asyncio.LimitOverrunError:
             await self._send(writer, Response(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE), False)
             return False
@@ -232,12 +241,14 @@ class {{ cookiecutter.__prefix }}Server:
             + "\r\n"
         )
         writer.write(head.encode("latin-1") + (b"" if head_only else response.body))
-        await writer.drain()
+        async with asyncio.timeout(WRITE_TIMEOUT_S):
+            await writer.drain()
 
 
 def _parse_head(head: bytes) -> Request | None:
     """Parse a request head (request line and headers); None if it is malformed."""
-    request_line, *header_lines = head.decode("latin-1").split("\r\n")[:-2]
+    # Empty lines before the request line are ignored, as RFC 9112 asks.
+    request_line, *header_lines = head.lstrip(b"\r\n").decode("latin-1").split("\r\n")[:-2]
     match = REQUEST_LINE.fullmatch(request_line)
     if match is None:
         return None
@@ -247,7 +258,13 @@ def _parse_head(head: bytes) -> Request | None:
         field = HEADER.fullmatch(line)
         if field is None:
             return None
-        headers[field[1].lower()] = field[2]
+        name = field[1].lower()
+        if name in headers and name in ("content-length", "transfer-encoding"):
+            return None  # conflicting framing: the way to request smuggling
+        headers[name] = field[2]
+    length = headers.get("content-length", "0")
+    if not (length.isascii() and length.isdigit()):
+        return None
     if minor_version == "0" and headers.get("connection", "").lower() != "keep-alive":
         headers["connection"] = "close"
     return Request(method, target.partition("?")[0], headers)

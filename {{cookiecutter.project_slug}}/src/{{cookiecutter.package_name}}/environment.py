@@ -97,6 +97,11 @@ class AppEnvironment:
     DRAIN_DELAY: float
 
 
+def _shown(raw: str, limit: int = 40) -> str:
+    """`raw` quoted for an error message, cut to `limit` characters."""
+    return repr(raw) if len(raw) <= limit else repr(raw[:limit]) + "..."
+
+
 def _port(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) > 65535:
         raise ValueError
@@ -140,12 +145,12 @@ def get_app_environment(environ: Mapping[str, str] = os.environ) -> AppEnvironme
             problems.append(f"{name} environment variable is required")
             return fallback
         if text != text.strip():
-            problems.append(f"{name} must not have surrounding whitespace, got {raw!r}")
+            problems.append(f"{name} must not have surrounding whitespace, got {_shown(raw)}")
             return fallback
         try:
             return parse(text)
         except ValueError:
-            problems.append(f"{name} must be {rule}, got {raw!r}")
+            problems.append(f"{name} must be {rule}, got {_shown(raw)}")
             return fallback
 
     mode = read("MODE", lambda text: AppMode(text.lower()), "prod, dev or staging", AppMode.dev)
@@ -180,11 +185,12 @@ def _read_api_key(environ: Mapping[str, str], problems: list[str]) -> str:
         try:
             key = Path(key_file).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as error:
+            # The path is not echoed: a key pasted here by mistake would be printed.
             reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-            problems.append(f"API_KEY_FILE must name a readable file, got {key_file!r}: {reason}")
+            problems.append(f"API_KEY_FILE must name a readable file ({reason})")
             return ""
         if not key:
-            problems.append(f"API_KEY_FILE must name a non-empty file, got {key_file!r}")
+            problems.append("API_KEY_FILE must name a non-empty file")
     elif not key:
         problems.append("API_KEY or API_KEY_FILE environment variable is required")
     elif key != key.strip():
