@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from http import HTTPStatus
-from ipaddress import ip_address
 {%- if cookiecutter.flavor == "minimal" %}
 from logging import getLogger as get_logger
 {%- endif %}
@@ -107,9 +106,9 @@ class {{ cookiecutter.__prefix }}Server:
         # the address on a thread pool (uvloop keeps its threads for good), and a
         # signal delivered to such a thread can arrive while GracefulExit swaps
         # handlers with the signals blocked in the main thread only.
-        ip = ip_address(self.env.SERVER_IP)
-        family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-        listening_socket = socket.create_server((str(ip), self.env.SERVER_PORT), family=family)
+        ip = self.env.SERVER_IP
+        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+        listening_socket = socket.create_server((ip, self.env.SERVER_PORT), family=family)
         self._listener = await asyncio.start_server(
             self._serve_connection, sock=listening_socket, limit=MAX_HEAD_BYTES
         )

@@ -11,7 +11,6 @@ main() returns the exit code; run() is the run-{{ cookiecutter.project_slug }} c
 | configuration invalid                          | 78        |
 """
 
-import argparse
 import asyncio
 import logging
 import os
@@ -22,7 +21,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from logging import getLogger as get_logger
 {%- endif %}
 from types import FrameType, TracebackType
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 {%- if cookiecutter.flavor == "caesari" %}
 
 from caesari_aio import AsyncTaskManager as TaskManager
@@ -40,6 +39,9 @@ from .graceful_exit import SimpleGracefulExit as GracefulExit
 from .graceful_exit import wrap_in_system_exit
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
+
+if TYPE_CHECKING:
+    import argparse
 
 logger = get_logger(__name__)
 T = TypeVar("T")
@@ -183,12 +185,14 @@ def _note_signal(signum: int, frame: FrameType | None) -> None:
     _signals_outside_loop.append(signum)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None = None) -> "argparse.Namespace":
     """Parse the command line (default: sys.argv[1:]).
 
     --help lists every environment variable from VARIABLES; --help and
     --version print and exit 0; a bad option prints usage and exits 2.
     """
+    import argparse  # here, not at the top: it costs startup time for every run
+
     width = max(map(len, VARIABLES)) + 2
     epilog = ["environment variables (empty means the default):"]
     for name, variable in VARIABLES.items():
@@ -221,7 +225,7 @@ def run() -> None:
     signal that arrives before it takes over still stops the service, and one
     that arrives once main() has returned is ignored.
     """
-    if parse_args().check_config:
+    if sys.argv[1:] and parse_args().check_config:
         if _read_config() is None:
             wrap_in_system_exit(EXIT_CONFIG)
         print("Configuration OK")

@@ -4,14 +4,12 @@ VARIABLES is the one definition of every variable: its default and its rule.
 get_app_environment() reads and checks them all, and reports every problem at once.
 """
 
-import hmac
 import math
 import os
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from ipaddress import ip_address
-from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 T = TypeVar("T")
@@ -48,9 +46,7 @@ class Secret:
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and hmac.compare_digest(
-            self._value.encode(), other._value.encode()
-        )
+        return isinstance(other, Secret) and self._value == other._value
 
     def __hash__(self) -> int:
         return hash(self._value)
@@ -100,6 +96,16 @@ class AppEnvironment:
 def _shown(raw: str, limit: int = 40) -> str:
     """`raw` quoted for an error message, cut to `limit` characters."""
     return repr(raw) if len(raw) <= limit else repr(raw[:limit]) + "..."
+
+
+def _ip_address(text: str) -> str:
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, text)
+        except OSError:
+            continue
+        return text
+    raise ValueError
 
 
 def _port(text: str) -> int:
@@ -154,7 +160,7 @@ def get_app_environment(environ: Mapping[str, str] = os.environ) -> AppEnvironme
             return fallback
 
     mode = read("MODE", lambda text: AppMode(text.lower()), "prod, dev or staging", AppMode.dev)
-    ip = read("SERVER_IP", lambda text: str(ip_address(text)), "an IP address", "")
+    ip = read("SERVER_IP", _ip_address, "an IPv4 or IPv6 address", "")
     port = read("SERVER_PORT", _port, "an integer from 0 to 65535", 0)
     log_level = read("LOG_LEVEL", _choice(LOG_LEVELS), "one of " + ", ".join(LOG_LEVELS), "")
     timeout = read("SHUTDOWN_TIMEOUT", _seconds(0, inclusive=False), "seconds > 0", math.inf)
@@ -183,7 +189,8 @@ def _read_api_key(environ: Mapping[str, str], problems: list[str]) -> str:
         problems.append("API_KEY and API_KEY_FILE are both set; set only one")
     elif key_file:
         try:
-            key = Path(key_file).read_text(encoding="utf-8").strip()
+            with open(key_file, encoding="utf-8") as file:
+                key = file.read().strip()
         except (OSError, UnicodeDecodeError) as error:
             # The path is not echoed: a key pasted here by mistake would be printed.
             reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
