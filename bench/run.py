@@ -38,6 +38,7 @@ import tomllib
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -73,7 +74,17 @@ def setup() -> Path:
     sh(*uv, "pip", "install", "--quiet", "--python", PYTHON, *ALTERNATIVES, *group)
     out = Path(tempfile.mkdtemp(prefix="bench-render-"))
     sh(PYTHON, "-m", "cookiecutter", "--no-input", TEMPLATE, "-o", out)
-    sh(*uv, "pip", "install", "--quiet", "--reinstall-package", "my-app", "--python", PYTHON, out / "my-app")
+    sh(
+        *uv,
+        "pip",
+        "install",
+        "--quiet",
+        "--reinstall-package",
+        "my-app",
+        "--python",
+        PYTHON,
+        out / "my-app",
+    )
     return out / "my-app"
 
 
@@ -188,10 +199,8 @@ def measure_drain(subject: str, results: dict[str, list[float]]) -> None:
             elapsed, _ = run.exit_ms(sent)
             ok = 0
             for reply in replies:
-                try:
+                with suppress(OSError):
                     ok += reply.result() == 200
-                except OSError:
-                    pass
         results["drain_ms"].append(elapsed)
         results["drain_ok"].append(ok)
     finally:
@@ -237,8 +246,12 @@ def import_ms() -> float:
     """The cumulative import time of my_app.entrypoint (median of 5)."""
     times = []
     for _ in range(5):
-        result = sh(PYTHON, "-X", "importtime", "-c", "import my_app.entrypoint", capture_output=True)
-        line = next(l for l in result.stderr.splitlines() if l.rstrip().endswith("| my_app.entrypoint"))
+        result = sh(
+            PYTHON, "-X", "importtime", "-c", "import my_app.entrypoint", capture_output=True
+        )
+        line = next(
+            x for x in result.stderr.splitlines() if x.rstrip().endswith("| my_app.entrypoint")
+        )
         times.append(int(line.split("|")[1]) / 1000)
     return statistics.median(times)
 
@@ -262,7 +275,9 @@ def render_ms(flavor: str) -> float:
 
 def suite_s() -> float:
     start = time.monotonic()
-    subprocess.run([str(PYTHON), "-m", "pytest", "-q"], cwd=TEMPLATE, check=True, capture_output=True)
+    subprocess.run(
+        [str(PYTHON), "-m", "pytest", "-q"], cwd=TEMPLATE, check=True, capture_output=True
+    )
     return time.monotonic() - start
 
 
@@ -271,9 +286,13 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--no-suite", action="store_true", help="skip timing the template test suite")
+    parser.add_argument(
+        "--no-suite", action="store_true", help="skip timing the template test suite"
+    )
     parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.json")
     options = parser.parse_args()
 
@@ -294,7 +313,9 @@ def main() -> None:
             "cpus": os.cpu_count(),
         },
         "runs": options.runs,
-        "subjects": {name: {key: summary(v) for key, v in values.items()} for name, values in raw.items()},
+        "subjects": {
+            name: {key: summary(v) for key, v in values.items()} for name, values in raw.items()
+        },
         "service_import_ms": import_ms(),
         "render_ms": {flavor: render_ms(flavor) for flavor in ("minimal", "caesari")},
     }
@@ -309,7 +330,17 @@ def main() -> None:
 
 def print_table(report: dict[str, object]) -> None:
     subjects: dict[str, dict[str, dict[str, float]]] = report["subjects"]  # type: ignore[assignment]
-    columns = ["ready_ms", "rss_kb", "term_ms", "drain_ms", "drain_ok", "crash_ms", "crash_exit", "force_ms", "force_exit"]
+    columns = [
+        "ready_ms",
+        "rss_kb",
+        "term_ms",
+        "drain_ms",
+        "drain_ok",
+        "crash_ms",
+        "crash_exit",
+        "force_ms",
+        "force_exit",
+    ]
     print(f"\n{'median [min-max]':<12}" + "".join(f"{c:>22}" for c in columns))
     for name, metrics in subjects.items():
         cells = []
@@ -326,9 +357,13 @@ def print_table(report: dict[str, object]) -> None:
             ratios = []
             for column in ("ready_ms", "rss_kb", "term_ms", "crash_ms"):
                 if column in metrics and column in subjects[floor]:
-                    ratios.append(f"{column} {metrics[column]['median'] / subjects[floor][column]['median']:.2f}x")
+                    ratios.append(
+                        f"{column} {metrics[column]['median'] / subjects[floor][column]['median']:.2f}x"
+                    )
             print(f"  {name:<12}" + "  ".join(ratios))
-    print(f"\nservice import time: {report['service_import_ms']:.1f} ms (-X importtime, cumulative)")
+    print(
+        f"\nservice import time: {report['service_import_ms']:.1f} ms (-X importtime, cumulative)"
+    )
     print("render: " + ", ".join(f"{k} {v:.0f} ms" for k, v in report["render_ms"].items()))  # type: ignore[attr-defined]
     if "suite_s" in report:
         print(f"template test suite: {report['suite_s']:.0f} s")
