@@ -7,6 +7,7 @@ as a user would, and the caesari stand-ins as local distributions only
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,3 +108,51 @@ FLAVOR_PYTHONS = [
     for flavor in FLAVORS
     for version in PYTHONS
 ]
+
+
+LISTENING = re.compile(r"Listening on http://(\S+):(\d+)")
+
+
+def start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start a service process with `env` added to ours; stdout and stderr merged."""
+    return subprocess.Popen(
+        argv,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_until_listening(process: subprocess.Popen[str]) -> tuple[int, list[str]]:
+    """Read output lines up to the startup line; return the port bound and the lines read."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    for line in process.stdout:  # ends at EOF if the process dies: no hang
+        lines.append(line)
+        if match := LISTENING.search(line):
+            return int(match[2]), lines
+    pytest.fail("exited before listening:\n" + "".join(lines))
+
+
+def finish(process: subprocess.Popen[str], lines: list[str], timeout: float = 5) -> str:
+    """Wait for the exit (failing on a hang); return all output."""
+    try:
+        rest, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"still running after {timeout} s:\n" + "".join(lines))
+    return "".join(lines) + rest
+
+
+def assert_importable(project: Path, package: str) -> None:
+    """Import the rendered package's entrypoint and app from its src folder."""
+    check = subprocess.run(
+        [sys.executable, "-c", f"import {package}.entrypoint, {package}.app"],
+        env={"PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr

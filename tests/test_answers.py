@@ -7,7 +7,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from support import TEMPLATE, UV
+from support import TEMPLATE, UV, assert_importable
 
 AWKWARD = "He said \"hi\" & 'bye' \\ {{ x }} {% raw %} # \u00fc \u6771\u4eac \U0001f680 \"\"\" ''' \x7f \\"
 
@@ -75,14 +75,7 @@ def test_the_longest_allowed_name_renders_an_installable_project(
     project = render(project_name="Service " + "x" * 55)
     package = project.name.replace("-", "_")
     assert len(project.name) == 63
-    check = subprocess.run(
-        [sys.executable, "-c", f"import {package}.entrypoint"],
-        env={"PYTHONPATH": str(project / "src")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert check.returncode == 0, check.stderr
+    assert_importable(project, package)
     built = subprocess.run(
         [*UV, "build", "--quiet", "--wheel", "--out-dir", str(tmp_path), str(project)],
         capture_output=True,

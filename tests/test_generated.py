@@ -1,6 +1,5 @@
 """Each flavor, installed on each supported Python: its own suite passes, and it runs."""
 
-import os
 import re
 import signal
 import subprocess
@@ -9,42 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from support import FLAVOR_PYTHONS, Installed
+from support import FLAVOR_PYTHONS, Installed, finish, start, wait_until_listening
 
 ENV = {"MODE": "dev", "API_KEY": "sk-PROBE", "SERVER_PORT": "0", "LOG_LEVEL": "DEBUG"}
-LISTENING = re.compile(r"Listening on (http://\S+)")
-
-
-def start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        argv,
-        env={**os.environ, **env},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def wait_until_listening(process: subprocess.Popen[str]) -> tuple[str, list[str]]:
-    """Read output lines up to the startup line; return the URL and the lines read."""
-    assert process.stdout is not None
-    lines: list[str] = []
-    for line in process.stdout:  # ends at EOF if the process dies: no hang
-        lines.append(line)
-        if match := LISTENING.search(line):
-            return match[1], lines
-    pytest.fail("exited before listening:\n" + "".join(lines))
-
-
-def finish(process: subprocess.Popen[str], lines: list[str], timeout: float = 5) -> str:
-    """Wait for the exit (failing on a hang); return all output."""
-    try:
-        rest, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail(f"still running after {timeout} s:\n" + "".join(lines))
-    return "".join(lines) + rest
 
 
 @pytest.mark.parametrize(("flavor", "version"), FLAVOR_PYTHONS)
@@ -72,8 +38,8 @@ def test_run_script_serves_and_stops_cleanly(
 ) -> None:
     project = installed(flavor, version)
     process = start([str(project.script("run-my-app"))], ENV)
-    url, lines = wait_until_listening(process)
-    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+    port, lines = wait_until_listening(process)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
         assert response.status == 200
     process.send_signal(sig)
     output = finish(process, lines)

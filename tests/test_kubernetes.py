@@ -1,8 +1,6 @@
 """deploy=kubernetes: a manifest that validates and whose timings match the drain."""
 
 import http.client
-import os
-import re
 import signal
 import subprocess
 import sys
@@ -15,9 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from support import FLAVORS, Installed
-
-LISTENING = re.compile(r"Listening on http://(\S+):(\d+)")
+from support import FLAVORS, Installed, start, wait_until_listening
 
 
 def manifest(project: Path) -> dict[str, dict[str, Any]]:
@@ -91,20 +87,13 @@ def test_security_context_and_the_secret_as_a_file(
         assert "USER 10001:10001" in dockerfile
 
 
-def start(installed: Installed, env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
+def start_installed(installed: Installed, env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+    process = start(
         [str(installed.script("run-my-app"))],
-        env={**os.environ, "MODE": "dev", "API_KEY": "k", "SERVER_PORT": "0", **env},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        {"MODE": "dev", "API_KEY": "k", "SERVER_PORT": "0", **env},
     )
-    assert process.stdout is not None
-    for line in process.stdout:  # ends at EOF if the process dies
-        if match := LISTENING.search(line):
-            return process, int(match[2])
-    pytest.fail("the service did not start")
+    port, _ = wait_until_listening(process)
+    return process, port
 
 
 def get(port: int, path: str) -> int:
@@ -126,7 +115,7 @@ def test_the_probes_in_the_manifest_are_served(
     assert port["containerPort"] == int(env["SERVER_PORT"]) == 8000
     for probe in ("readinessProbe", "livenessProbe"):
         assert main[probe]["httpGet"]["port"] == port["name"]
-    process, bound = start(installed("minimal", "3.13"), {})
+    process, bound = start_installed(installed("minimal", "3.13"), {})
     try:
         assert get(bound, main["readinessProbe"]["httpGet"]["path"]) == 200
         assert get(bound, main["livenessProbe"]["httpGet"]["path"]) == 200
@@ -140,7 +129,7 @@ def test_a_rolling_restart_loses_no_request(installed: Callable[[str, str], Inst
     instance once its /readyz answers 503. SIGTERM one: no request fails."""
     env = {"DRAIN_DELAY": "0.5", "SHUTDOWN_TIMEOUT": "3"}
     project = installed("minimal", "3.13")
-    instances = [start(project, env), start(project, env)]
+    instances = [start_installed(project, env), start_installed(project, env)]
     ports = [port for _, port in instances]
     ready = dict.fromkeys(ports, True)
     failures: list[str] = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support import TEMPLATE
+from support import TEMPLATE, assert_importable
 
 PROMPTS = [
     "project_name",
@@ -71,14 +71,7 @@ def test_names_render_an_importable_package(
 ) -> None:
     project = render(project_name=project_name)
     assert project.name == slug
-    check = subprocess.run(
-        [sys.executable, "-c", f"import {package}.entrypoint, {package}.app"],
-        env={"PYTHONPATH": str(project / "src")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert check.returncode == 0, check.stderr
+    assert_importable(project, package)
     pyproject = (project / "pyproject.toml").read_text()
     assert f'run-{slug} = "{package}.entrypoint:run"' in pyproject
 
