@@ -76,8 +76,11 @@ def test_exact_file_set(render: Callable[..., Path], flavor: str) -> None:
     assert [folder for folder in folders if not any(folder.iterdir())] == []
 
 
-def test_no_template_leftovers_and_lf_only(render: Callable[..., Path], flavor: str) -> None:
-    for name, path in files(render(flavor=flavor)).items():
+@pytest.mark.parametrize("deploy", ["none", "kubernetes"])
+def test_no_template_leftovers_and_lf_only(
+    render: Callable[..., Path], flavor: str, deploy: str
+) -> None:
+    for name, path in files(render(flavor=flavor, deploy=deploy)).items():
         data = path.read_bytes()
         assert b"\r" not in data, name
         text = data.decode("utf-8")
