@@ -1,6 +1,8 @@
 """Lifecycle latency and footprint of the rendered service, side by side with the alternatives.
 
-    python bench/run.py [--runs 10] [--no-suite] [--json bench/results/latest.json]
+    .venv/bin/python bench/run.py [--runs 10] [--no-suite] [--json bench/results/latest.json]
+
+(from the virtualenv of the README's test command: it brings uv and cookiecutter)
 
 Makes its own virtualenv (bench/.venv, with uv), renders the minimal flavor with
 cookiecutter, installs it there next to uvicorn, aiorun and aiomisc (none of
@@ -26,12 +28,12 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import tomllib
@@ -72,7 +74,8 @@ def setup() -> Path:
         sh(*uv, "venv", "--quiet", "--python", sys.executable, VENV)
     group = tomllib.loads((TEMPLATE / "pyproject.toml").read_text())["dependency-groups"]["test"]
     sh(*uv, "pip", "install", "--quiet", "--python", PYTHON, *ALTERNATIVES, *group)
-    out = Path(tempfile.mkdtemp(prefix="bench-render-"))
+    out = BENCH / ".render"
+    shutil.rmtree(out, ignore_errors=True)
     sh(PYTHON, "-m", "cookiecutter", "--no-input", TEMPLATE, "-o", out)
     sh(
         *uv,
@@ -263,11 +266,11 @@ def render_ms(flavor: str) -> float:
         "from cookiecutter.main import cookiecutter\n"
         "times = []\n"
         "for _ in range(5):\n"
-        "    out = tempfile.mkdtemp()\n"
-        "    start = time.perf_counter()\n"
-        f"    cookiecutter({str(TEMPLATE)!r}, no_input=True, output_dir=out,"
+        "    with tempfile.TemporaryDirectory() as out:\n"
+        "        start = time.perf_counter()\n"
+        f"        cookiecutter({str(TEMPLATE)!r}, no_input=True, output_dir=out,"
         f" extra_context={{'flavor': {flavor!r}}})\n"
-        "    times.append(time.perf_counter() - start)\n"
+        "        times.append(time.perf_counter() - start)\n"
         "print(sorted(times)[2] * 1000)\n"
     )
     return float(sh(PYTHON, "-c", script, capture_output=True).stdout)

@@ -25,7 +25,8 @@ ANSWERS = json.loads(
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 PACKAGE = re.compile(r"[a-z][a-z0-9_]*")
 MAX_LENGTH = 63  # a DNS label: Kubernetes object names, and short enough for wheel names
-# Import names installed next to the project's own package, packaging tools included.
+# Import names that live next to the project's package: its dependencies and theirs
+# (pytest's included), packaging tools, and the modules of its tests/ folder.
 DEPENDENCIES = frozenset(
     {
         "pip",
@@ -36,12 +37,24 @@ DEPENDENCIES = frozenset(
         "uvloop",
         "pytest",
         "_pytest",
+        "py",
+        "pluggy",
+        "iniconfig",
+        "packaging",
+        "pygments",
+        "colorama",
+        "exceptiongroup",
+        "tomli",
+        "typing_extensions",
         "pytest_asyncio",
         "pytest_timeout",
         "caesari_aio",
         "caesari_graceful_exit",
         "caesari_logger",
         "tests",
+        "conftest",
+        "helpers",
+        "faults",
     }
 )
 

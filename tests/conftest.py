@@ -1,11 +1,11 @@
 """Fixtures: rendered projects, stand-in wheels, and installed projects (see support.py)."""
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from cookiecutter.main import cookiecutter  # type: ignore[import-untyped]
 
 from support import (
     HELPERS,
@@ -20,21 +20,42 @@ from support import (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A cookiecutter config for the session, so renders read and write nothing in $HOME."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {home / 'cookiecutters'}\nreplay_dir: {home / 'replay'}\n"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COOKIECUTTER_CONFIG", str(config))  # for command-line renders too
+        yield config
+
+
 @pytest.fixture(scope="session")
-def render(cookies_session: Any) -> Callable[..., Path]:
+def render(
+    cookiecutter_config: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Path]:
     """Render the template with some answers (the rest default); return the project path.
 
-    Renders are cached per set of answers for the session: treat them as read-only.
+    Uses cookiecutter's API, hooks included. Renders are cached per set of
+    answers for the session: treat them as read-only.
     """
     cache: dict[tuple[tuple[str, str], ...], Path] = {}
 
     def render(**answers: str) -> Path:
         key = tuple(sorted(answers.items()))
         if key not in cache:
-            result = cookies_session.bake(extra_context=answers, template=str(TEMPLATE))
-            assert result.exception is None, result.exception
-            assert result.exit_code == 0
-            cache[key] = Path(result.project_path)
+            output = tmp_path_factory.mktemp("render")
+            project = cookiecutter(
+                str(TEMPLATE),
+                no_input=True,
+                extra_context=answers,
+                output_dir=str(output),
+                config_file=str(cookiecutter_config),
+            )
+            cache[key] = Path(project)
         return cache[key]
 
     return render

@@ -1,6 +1,6 @@
 """Helpers for the template's tests: commands, interpreters, installs.
 
-Rendering goes through pytest-cookies (cookiecutter's API, hooks included).
+Rendering goes through cookiecutter's API or command line, hooks included.
 Virtualenvs are made with uv, for speed; each installs the rendered project
 as a user would, and the caesari stand-ins as local distributions only
 (``--no-index --find-links``): their names must never resolve from an index.

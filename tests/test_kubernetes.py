@@ -1,6 +1,7 @@
 """deploy=kubernetes: a manifest that validates and whose timings match the drain."""
 
 import http.client
+import re
 import signal
 import subprocess
 import sys
@@ -41,7 +42,16 @@ def test_the_manifest_validates_strictly(render: Callable[..., Path], flavor: st
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert set(manifest(project)) == {"Deployment", "Service"}
+    assert set(manifest(project)) == {"Deployment", "PodDisruptionBudget", "Service"}
+
+
+def test_object_names_are_dns_labels_even_for_a_slug_starting_with_a_digit(
+    render: Callable[..., Path],
+) -> None:
+    project = render(project_name="3D Printer", package_name="printer3d", deploy="kubernetes")
+    for document in manifest(project).values():
+        name = document["metadata"]["name"]
+        assert re.fullmatch(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?", name), name
 
 
 def test_deploy_none_renders_no_deploy_folder(render: Callable[..., Path]) -> None:

@@ -1,4 +1,4 @@
-"""The prompts (DESIGN D3) and what the pre-generation hook accepts or rejects."""
+"""The prompts and what the pre-generation hook accepts or rejects."""
 
 import json
 import subprocess
@@ -86,6 +86,11 @@ def test_names_render_an_importable_package(
         ("project_name=logging", "package_name"),
         ("project_name=test", "package_name"),
         ("project_name=uvloop", "package_name"),
+        ("project_name=pluggy", "package_name"),
+        ("project_name=helpers", "package_name"),
+        ("project_name=pip", "package_name"),
+        ("package_name=_private", "package_name"),
+        ("server_port=08000", "server_port"),
         ("project_slug=My_App", "project_slug"),
         ("package_name=my-app", "package_name"),
         ("server_port=0", "server_port"),

@@ -1,4 +1,4 @@
-"""What each flavor renders: the exact file set and the quality bar (DESIGN D6)."""
+"""What each flavor renders: the exact file set and the quality bar (lint, types, no leftovers)."""
 
 import difflib
 import json

@@ -1,5 +1,5 @@
-"""The rendered service, with the benchmark's modes injected the way DESIGN D7 asks:
-patch the client (and the routes table), then call entrypoint.run()."""
+"""The rendered service, with the benchmark's modes injected as the tests inject
+faults: patch the client (and the routes table), then call entrypoint.run()."""
 
 import asyncio
 from typing import Any

@@ -61,6 +61,9 @@ def status(answer: bytes) -> int:
         (b"\r\nGET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n", 200),
         (b"GET /a\x1bb HTTP/1.1\r\n\r\n", 400),
         (b"GET /healthz HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
+        (b"GET /healthz HTTP/1.1\r\nX: a\x00b\r\n\r\n", 400),
+        (b"\n\r\n\r\n", 400),
+        (b"\r\n\r\n\r\n", 400),
         (b"GET /healthz HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 0\r\n\r\n", 400),
     ],
 )
@@ -204,3 +207,26 @@ async def test_a_client_that_never_reads_is_dropped(
             await asyncio.sleep(0.05)
     writer.close()
     assert status(await exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")) == 200
+
+
+async def test_a_pipelining_client_does_not_starve_the_others(
+    server: app.{{ cookiecutter.__prefix }}Server,
+) -> None:
+    handled = 0
+
+    async def count(request: Request) -> Response:
+        nonlocal handled
+        handled += 1
+        return Response(200)
+
+    server.routes["/count"] = count
+    assert server._listener is not None
+    host, port = server._listener.sockets[0].getsockname()[:2]
+    _, hog = await asyncio.open_connection(host, port)
+    hog.write(b"GET /count HTTP/1.1\r\n\r\n" * 5000)  # and never read the answers
+    async with asyncio.timeout(5):
+        while not handled:  # noqa: ASYNC110 (a counter, not an event)
+            await asyncio.sleep(0)
+    assert status(await exchange(server, b"GET /readyz HTTP/1.0\r\n\r\n")) == 200
+    assert handled < 100  # answered between the hog's requests, not after its backlog
+    hog.close()

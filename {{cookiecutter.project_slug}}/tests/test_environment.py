@@ -129,9 +129,13 @@ def test_api_key_file_problems(tmp_path: Path) -> None:
         "API_KEY_FILE must name a non-empty file"
     )
     missing = problems({"MODE": "dev", "API_KEY_FILE": str(tmp_path / "nope")})
-    assert missing[0].startswith("API_KEY_FILE must name a readable file")
+    assert missing == ["API_KEY_FILE must name an existing regular file"]
     folder = problems({"MODE": "dev", "API_KEY_FILE": str(tmp_path)})
-    assert folder[0].startswith("API_KEY_FILE must name a readable file")
+    assert folder == missing
+    assert problems({"MODE": "dev", "API_KEY_FILE": "/dev/zero"}) == folder
+    huge = tmp_path / "huge"
+    huge.write_text("k" * 100_000)
+    assert "at most" in problems({"MODE": "dev", "API_KEY_FILE": str(huge)})[0]
 
 
 def test_api_key_and_api_key_file_together_are_an_error(tmp_path: Path) -> None:

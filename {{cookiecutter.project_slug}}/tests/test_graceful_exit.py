@@ -63,7 +63,7 @@ async def test_further_sigterms_are_absorbed_with_one_log_line(
         loop.remove_signal_handler(signal.SIGUSR1)
     assert app.stop_requested.is_set()
     assert exit_handler.calls == [None]
-    assert sum("again" in record.getMessage() for record in caplog.records) == 1
+    assert sum("already under way" in record.getMessage() for record in caplog.records) == 1
 
 
 async def test_previous_handlers_are_restored() -> None:

@@ -36,7 +36,7 @@ IDLE_TIMEOUT_S = 30.0  # a keep-alive connection with no request is closed quiet
 READ_TIMEOUT_S = 10.0  # for the rest of a request head once it has begun; else 408
 WRITE_TIMEOUT_S = 5.0  # for a client to take a response; else the connection is dropped
 REQUEST_LINE = re.compile(r"([A-Z]+) (/[!-~]*) HTTP/1\.([01])")  # visible ASCII target
-HEADER = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*")
+HEADER = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*")
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class {{ cookiecutter.__prefix }}Server:
         if self._listener is not None:
             self.shutdown_step = f"DRAIN_DELAY ({self.env.DRAIN_DELAY:g} s)"
             await asyncio.sleep(self.env.DRAIN_DELAY)
-            self.shutdown_step = "requests in flight"
+            self.shutdown_step = "closing connections (requests in flight)"
             self._listener.close()
             self._listener_closed = True
             for writer, in_flight in self._connections.items():
@@ -157,8 +157,10 @@ class {{ cookiecutter.__prefix }}Server:
         self._connections[writer] = False
         self._no_connections.clear()
         try:
-            while not self._listener_closed and await self._serve_request(reader, writer):
-                pass
+            while not self._listener_closed:
+                if not await self._serve_request(reader, writer):
+                    break
+                await asyncio.sleep(0)  # pipelined requests: let other connections run
         except (ConnectionError, TimeoutError):
             writer.transport.abort()  # gone, or not taking responses: drop unsent data
         finally:
@@ -247,7 +249,10 @@ class {{ cookiecutter.__prefix }}Server:
 def _parse_head(head: bytes) -> Request | None:
     """Parse a request head (request line and headers); None if it is malformed."""
     # Empty lines before the request line are ignored, as RFC 9112 asks.
-    request_line, *header_lines = head.lstrip(b"\r\n").decode("latin-1").split("\r\n")[:-2]
+    lines = head.lstrip(b"\r\n").decode("latin-1").split("\r\n")[:-2]
+    if not lines:
+        return None
+    request_line, *header_lines = lines
     match = REQUEST_LINE.fullmatch(request_line)
     if match is None:
         return None

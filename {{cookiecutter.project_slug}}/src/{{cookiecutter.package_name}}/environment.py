@@ -78,6 +78,7 @@ VARIABLES: dict[str, Variable] = {
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MAX_KEY_FILE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -188,9 +189,12 @@ def _read_api_key(environ: Mapping[str, str], problems: list[str]) -> str:
     if key and key_file:
         problems.append("API_KEY and API_KEY_FILE are both set; set only one")
     elif key_file:
+        if not os.path.isfile(key_file):  # not a FIFO or a device: reading could hang
+            problems.append("API_KEY_FILE must name an existing regular file")
+            return ""
         try:
             with open(key_file, encoding="utf-8") as file:
-                key = file.read().strip()
+                key = file.read(MAX_KEY_FILE_BYTES + 1).strip()
         except (OSError, UnicodeDecodeError) as error:
             # The path is not echoed: a key pasted here by mistake would be printed.
             reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
@@ -198,6 +202,8 @@ def _read_api_key(environ: Mapping[str, str], problems: list[str]) -> str:
             return ""
         if not key:
             problems.append("API_KEY_FILE must name a non-empty file")
+        elif len(key) > MAX_KEY_FILE_BYTES:
+            problems.append(f"API_KEY_FILE must name a file of at most {MAX_KEY_FILE_BYTES} bytes")
     elif not key:
         problems.append("API_KEY or API_KEY_FILE environment variable is required")
     elif key != key.strip():

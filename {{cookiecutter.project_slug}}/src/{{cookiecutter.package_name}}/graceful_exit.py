@@ -99,7 +99,7 @@ class SimpleGracefulExit:
             self._abandon()
         elif not self._absorbed:
             self._absorbed = True
-            logger.info("Received %s again: shutdown already under way", sig.name)
+            logger.info("Received %s: shutdown already under way", sig.name)
 
     def _abandon(self) -> NoReturn:
         current = asyncio.current_task()
