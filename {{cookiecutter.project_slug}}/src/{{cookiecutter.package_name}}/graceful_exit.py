@@ -108,10 +108,10 @@ class SimpleGracefulExit:
             "Received SIGINT during shutdown: abandoning it, exit code 130; unfinished: %s",
             ", ".join(unfinished) or "nothing",
         )
-        leave(130)
+        _leave(130)
 
 
-def leave(exit_code: int) -> NoReturn:
+def _leave(exit_code: int) -> NoReturn:
     """Flush the logs and end the process now with `exit_code`, skipping teardown.
 
     For when a clean exit could hang: a task that swallows cancellation or a
