@@ -106,7 +106,8 @@ def test_choice_overrides_give_the_same_output_as_interactive_answers(tmp_path: 
 
 def test_a_crlf_copy_of_the_template_renders_lf_only(tmp_path: Path) -> None:
     copy = tmp_path / "template"
-    shutil.copytree(TEMPLATE, copy, ignore=shutil.ignore_patterns(".git", "__pycache__"))
+    skip = shutil.ignore_patterns(".git", "__pycache__", ".venv", "bench", "build", "tests")
+    shutil.copytree(TEMPLATE, copy, ignore=skip)
     for path in copy.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
