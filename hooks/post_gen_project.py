@@ -1,4 +1,4 @@
-"""Prune the files the chosen flavor does not use, then sweep empty folders.
+"""Put the chosen transport in place, prune what the answers do not use, sweep empty folders.
 
 Standard library only (no shell, no executable bit needed), so it runs the same
 on every platform cookiecutter supports. The working directory is the new project.
@@ -11,6 +11,7 @@ from pathlib import Path
 ANSWERS = json.loads(
     r"""{{ {
         "flavor": cookiecutter.flavor,
+        "transport": cookiecutter.transport,
         "deploy": cookiecutter.deploy,
         "package_name": cookiecutter.package_name,
     } | tojson }}"""
@@ -32,6 +33,24 @@ PRUNE: dict[str, dict[str, list[str]]] = {
             ".pre-commit-config.yaml",
         ],
     },
+    "transport": {
+        "http": [
+            "src/{package}/app_fastapi.py",
+            "src/{package}/app_aiohttp.py",
+        ],
+        "fastapi": [
+            "src/{package}/app_http.py",
+            "src/{package}/http11.py",
+            "src/{package}/app_aiohttp.py",
+            "tests/test_http11.py",
+        ],
+        "aiohttp": [
+            "src/{package}/app_http.py",
+            "src/{package}/http11.py",
+            "src/{package}/app_fastapi.py",
+            "tests/test_http11.py",
+        ],
+    },
     "deploy": {
         "none": ["deploy"],
         "kubernetes": [],
@@ -40,7 +59,9 @@ PRUNE: dict[str, dict[str, list[str]]] = {
 
 
 def prune(project: Path, answers: dict[str, str]) -> None:
-    """Remove the paths PRUNE lists for `answers` under `project`, then empty folders."""
+    """Make the chosen transport app.py, remove what PRUNE lists, then empty folders."""
+    package = project / "src" / answers["package_name"]
+    (package / f"app_{answers['transport']}.py").replace(package / "app.py")
     for key, table in PRUNE.items():
         for pattern in table[answers[key]]:
             path = project / pattern.format(package=answers["package_name"])

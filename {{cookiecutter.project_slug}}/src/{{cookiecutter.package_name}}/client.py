@@ -1,12 +1,13 @@
 """Business logic: {{ cookiecutter.__prefix }}Client, the service's work, independent of transport."""
 
+from dataclasses import dataclass
+{%- if cookiecutter.flavor == "minimal" %}
+from logging import getLogger as get_logger
+{%- endif %}
 {%- if cookiecutter.flavor == "caesari" %}
 
 from caesari_aio import AsyncTaskManager as TaskManager
 from caesari_logger.std_logger import get_logger
-{%- else %}
-
-from logging import getLogger as get_logger
 {%- endif %}
 
 from .environment import AppEnvironment
@@ -15,6 +16,14 @@ from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
 logger = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Item:
+    """An item of the example API; `id` is a decimal string, unique in this process."""
+
+    id: str
+    name: str
 
 
 class {{ cookiecutter.__prefix }}Client:
@@ -28,6 +37,17 @@ class {{ cookiecutter.__prefix }}Client:
     def __init__(self, environment: AppEnvironment, task_manager: TaskManager) -> None:
         self.env = environment
         self.tm = task_manager
+        self._items: dict[str, Item] = {}  # the example API's store: replace with yours
+
+    async def add_item(self, name: str) -> Item:
+        """Store a new item called `name` and return it with its new id."""
+        item = Item(id=str(len(self._items) + 1), name=name)
+        self._items[item.id] = item
+        return item
+
+    async def get_item(self, item_id: str) -> Item | None:
+        """Return the item with id `item_id`, or None if there is none."""
+        return self._items.get(item_id)
 
     async def initialize(self) -> None:
         """Acquire resources (connections, caches) and start background tasks.

@@ -48,6 +48,7 @@ T = TypeVar("T")
 
 EXIT_CONFIG = 78  # os.EX_CONFIG, which Windows lacks
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+STOP_SHARE = 0.25  # of SHUTDOWN_TIMEOUT, kept for client.stop() and the tasks
 
 # Signals that arrive while GracefulExit does not own SIGTERM and SIGINT: before
 # the loop runs, and during teardown. Recorded, never fatal (see run()).
@@ -81,10 +82,12 @@ class SupervisedTaskManager(TaskManager):
 async def main() -> int:
     """Run the service until it is stopped; return the exit code.
 
-    Returns 78 if the configuration is invalid (one stderr line per problem),
-    1 if a task, a startup step or a shutdown step raised, else 0. A missed
-    SHUTDOWN_TIMEOUT (1) and a SIGINT during shutdown (130) end the process
-    at once instead of returning: a clean return could hang.
+    Returns 78 if the configuration is invalid (one stderr line per problem);
+    1 if the address cannot be bound (one line, nothing started), if a task, a
+    startup or a shutdown step raised, or if requests in flight had to be
+    abandoned; else 0. A missed SHUTDOWN_TIMEOUT (1) and a SIGINT during
+    shutdown (130) end the process at once instead of returning: a clean
+    return could hang.
     """
     env = _read_config()
     if env is None:
@@ -94,7 +97,7 @@ async def main() -> int:
     tm = SupervisedTaskManager()
     client = {{ cookiecutter.__prefix }}Client(environment=env, task_manager=tm)
     server = {{ cookiecutter.__prefix }}Server(env=env, client=client, task_manager=tm)
-    startup_failed = shutdown_failed = False
+    failed = False  # a startup or shutdown step raised, or requests were abandoned
 
     async def exit_handler(
         exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -102,18 +105,27 @@ async def main() -> int:
         # The whole shutdown has one deadline. Each wait is bounded by it and
         # never relies on cancellation being honoured: a step that overruns
         # ends the process with exit code 1 and a line naming what was left.
-        nonlocal shutdown_failed
+        # Requests in flight get at most three quarters of it, so that
+        # client.stop() and the task cancellation always have a quarter.
+        nonlocal failed
         loop = asyncio.get_running_loop()
         deadline = loop.time() + env.SHUTDOWN_TIMEOUT
+        drain_deadline = deadline - env.SHUTDOWN_TIMEOUT * STOP_SHARE
         logger.info("Shutting down (SHUTDOWN_TIMEOUT %g s)", env.SHUTDOWN_TIMEOUT)
 
-        steps = asyncio.create_task(server.exit_handler(exc_type, exc, tb), name="shutdown")
-        if not await _wait_until(deadline, {steps}):
-            _leave_late(env.SHUTDOWN_TIMEOUT, f"{server.shutdown_step} did not finish")
-        if steps.exception() is not None:
-            shutdown_failed = True
-            logger.error("Shutdown step failed", exc_info=steps.exception())
+        transport = asyncio.create_task(server.exit_handler(exc_type, exc, tb), name="transport")
+        if not await _wait_until(drain_deadline, {transport}):
+            transport.cancel()  # the transport abandons what is still in flight
+            if not await _wait_until(deadline, {transport}):
+                _leave_late(env.SHUTDOWN_TIMEOUT, f"{server.shutdown_step} did not finish")
+        failed |= _failed(transport, "Transport shutdown")
 
+        stop = asyncio.create_task(client.stop(), name="client.stop()")
+        if not await _wait_until(deadline, {stop}):
+            _leave_late(env.SHUTDOWN_TIMEOUT, "client.stop() did not finish")
+        failed |= _failed(stop, "client.stop()")
+
+        tm.cancel_all_tasks()
         others = asyncio.all_tasks() - {asyncio.current_task()}
         for task in others:
             task.cancel()
@@ -127,6 +139,14 @@ async def main() -> int:
             _leave_late(env.SHUTDOWN_TIMEOUT, "executor threads still running")
         logger.info("Shutdown complete")
 
+    # Bound before anything starts, so that a port in use fails fast; a signal
+    # meanwhile is latched by run() and stops the service right after.
+    try:
+        await server.bind()
+    except OSError as error:
+        host = f"[{env.SERVER_IP}]" if ":" in env.SERVER_IP else env.SERVER_IP
+        logger.error("Cannot listen on %s:%d: %s", host, env.SERVER_PORT, error.strerror or error)
+        return 1
     async with GracefulExit(app=server, exit_handler=exit_handler):
         if _signals_outside_loop:
             server.request_stop()
@@ -135,11 +155,21 @@ async def main() -> int:
                 server_task = tm.add_task(server.run_server(), name="server")
                 server_task.add_done_callback(lambda _: tm.stop_signal.set())
         except Exception:
-            startup_failed = True
+            failed = True
             logger.exception("Startup failed")
         else:
             await tm.catch_breaking_errors()
-    return 1 if startup_failed or shutdown_failed or tm.failed else 0
+    return 1 if failed or tm.failed else 0
+
+
+def _failed(step: "asyncio.Task[None]", what: str) -> bool:
+    """Whether a finished shutdown step failed; log its exception once."""
+    if step.cancelled():
+        return True  # abandoned: the transport logged what it left
+    if step.exception() is not None:
+        logger.error("%s failed", what, exc_info=step.exception())
+        return True
+    return False
 
 
 def _read_config() -> AppEnvironment | None:

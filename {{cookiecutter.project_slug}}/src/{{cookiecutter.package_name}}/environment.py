@@ -4,6 +4,7 @@ VARIABLES is the one definition of every variable: its default and its rule.
 get_app_environment() reads and checks them all, and reports every problem at once.
 """
 
+import hmac
 import math
 import os
 import socket
@@ -54,6 +55,10 @@ class Secret:
     def reveal(self) -> str:
         """Return the secret value."""
         return self._value
+
+    def matches(self, candidate: str) -> bool:
+        """Whether `candidate` equals the secret, compared in constant time."""
+        return hmac.compare_digest(candidate.encode(), self._value.encode())
 
 
 class Variable(NamedTuple):

@@ -1,0 +1,265 @@
+"""Transport layer: {{ cookiecutter.__prefix }}Server, the example API with FastAPI on an embedded uvicorn.
+
+Your routes go on `api` (they need `Authorization: Bearer <API_KEY>`, checked
+by the require_api_key dependency) or on `probes` (open to all). Handlers
+reach the business logic through the `Client` dependency. GET /healthz answers
+200 while the process runs; GET /readyz answers 200 while serving and 503 once
+shutdown has begun. /docs and /openapi.json exist in MODE=dev only. Startup
+work belongs in the client's initialize(), not in a FastAPI lifespan: the
+entrypoint owns startup and shutdown, with one deadline for both.
+"""
+
+import asyncio
+import socket
+import time
+from dataclasses import asdict
+{%- if cookiecutter.flavor == "minimal" %}
+from logging import getLogger as get_logger
+{%- endif %}
+from types import TracebackType
+from typing import Annotated
+
+import uvicorn
+{%- if cookiecutter.flavor == "caesari" %}
+from caesari_aio import AsyncTaskManager as TaskManager
+from caesari_logger.std_logger import get_logger
+{%- endif %}
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import __version__
+from .client import {{ cookiecutter.__prefix }}Client
+from .environment import AppEnvironment, AppMode
+{%- if cookiecutter.flavor == "minimal" %}
+from .task_manager import SimpleTaskManager as TaskManager
+{%- endif %}
+
+logger = get_logger(__name__)
+access_logger = get_logger(f"{__name__}.access")
+PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
+MAX_BODY_BYTES = 1024 * 1024  # more gets 413
+
+
+def server_of(request: Request) -> "{{ cookiecutter.__prefix }}Server":
+    server: {{ cookiecutter.__prefix }}Server = request.app.state.server
+    return server
+
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
+
+
+async def require_api_key(request: Request, credentials: Credentials) -> None:
+    """Let the request through only with `Authorization: Bearer <API_KEY>`, else 401."""
+    if credentials is None or not server_of(request).env.API_KEY.matches(credentials.credentials):
+        raise HTTPException(401, "missing or wrong API key", {"WWW-Authenticate": "Bearer"})
+
+
+def get_client(request: Request) -> {{ cookiecutter.__prefix }}Client:
+    return server_of(request).client
+
+
+Client = Annotated[{{ cookiecutter.__prefix }}Client, Depends(get_client)]
+probes = APIRouter()
+api = APIRouter(dependencies=[Depends(require_api_key)])
+
+
+class NewItem(BaseModel):
+    name: str = Field(min_length=1)
+
+
+@probes.get("/healthz", response_class=PlainTextResponse)
+async def healthz() -> str:
+    return "ok\n"
+
+
+@probes.get("/readyz", response_class=PlainTextResponse)
+async def readyz(request: Request) -> PlainTextResponse:
+    if server_of(request).ready:
+        return PlainTextResponse("ready\n")
+    return PlainTextResponse("shutting down\n", status_code=503)
+
+
+@api.post("/items", status_code=201)
+async def create_item(new: NewItem, client: Client) -> JSONResponse:
+    item = await client.add_item(new.name)
+    return JSONResponse(asdict(item), status_code=201, headers={"Location": f"/items/{item.id}"})
+
+
+@api.get("/items/{item_id}")
+async def get_item(item_id: str, client: Client) -> JSONResponse:
+    item = await client.get_item(item_id)
+    if item is None:
+        return JSONResponse({"error": "no such item"}, status_code=404)
+    return JSONResponse(asdict(item))
+
+
+class {{ cookiecutter.__prefix }}Server:
+    """Serves the FastAPI app with uvicorn on SERVER_IP:SERVER_PORT; drains it on shutdown.
+
+    uvicorn is driven through Server.startup() on our own socket; its signal
+    handlers (installed only by Server.serve()) and its lifespan are not used.
+    exit_handler() drains: readiness 503, wait DRAIN_DELAY, stop accepting,
+    close idle connections, let requests in flight finish.
+    """
+
+    def __init__(
+        self,
+        env: AppEnvironment,
+        client: {{ cookiecutter.__prefix }}Client,
+        task_manager: TaskManager,
+    ) -> None:
+        self.env = env
+        self.client = client
+        self.tm = task_manager
+        self.ready = False
+        self.shutdown_step = "not started"  # names the step a missed deadline interrupted
+        docs = env.MODE == AppMode.dev
+        self.app = FastAPI(
+            title="{{ cookiecutter.project_slug }}",
+            version=__version__,
+            docs_url="/docs" if docs else None,
+            redoc_url=None,
+            openapi_url="/openapi.json" if docs else None,
+        )
+        self.app.state.server = self
+        self.app.include_router(probes)
+        self.app.include_router(api)
+        self._tracking = RequestTracking(self.app)
+        config = uvicorn.Config(
+            self._tracking,
+            log_config=None,  # our logging setup applies to uvicorn's loggers
+            access_log=False,  # RequestTracking logs each request
+            lifespan="off",
+            server_header=False,
+            date_header=False,
+        )
+        self._uvicorn = uvicorn.Server(config)
+        self._socket: socket.socket | None = None
+        self._serving = False
+        self._drained = asyncio.Event()
+
+    def request_stop(self) -> None:
+        """Ask the service to stop; the shutdown itself runs in exit_handler()."""
+        self.ready = False
+        self.tm.stop_signal.set()
+
+    async def bind(self) -> None:
+        """Make the listening socket on SERVER_IP:SERVER_PORT; accept nothing yet.
+
+        Raises OSError if the address cannot be bound (in use, not on this host).
+        """
+        ip = self.env.SERVER_IP
+        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+        self._socket = socket.create_server((ip, self.env.SERVER_PORT), family=family)
+
+    async def run_server(self) -> None:
+        """Serve on the socket from bind() until exit_handler() has drained."""
+        assert self._socket is not None, "bind() first"
+        if not self._drained.is_set():  # else exit_handler() ran before we started
+            config = self._uvicorn.config
+            config.load()
+            self._uvicorn.lifespan = config.lifespan_class(config)
+            await self._uvicorn.startup(sockets=[self._socket])
+            self._serving = True
+            host, port = self._socket.getsockname()[:2]
+            self.ready = True
+            logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
+        await self._drained.wait()
+
+    async def exit_handler(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Drain the transport; the entrypoint then stops the client and the tasks.
+
+        Cancelled (the drain's share of SHUTDOWN_TIMEOUT is spent), it cancels
+        the requests still in flight, logs how many, and re-raises.
+        """
+        self.ready = False
+        try:
+            if self._serving:
+                self.shutdown_step = f"DRAIN_DELAY ({self.env.DRAIN_DELAY:g} s)"
+                await asyncio.sleep(self.env.DRAIN_DELAY)
+                self.shutdown_step = "requests in flight"
+                # uvicorn's own Server.shutdown() polls every 100 ms; these are
+                # its public parts, waited on through events instead.
+                for listener in self._uvicorn.servers:
+                    listener.close()
+                for connection in list(self._uvicorn.server_state.connections):
+                    connection.shutdown()  # idle: closed now; busy: after its response
+                await self._tracking.idle.wait()
+                for listener in self._uvicorn.servers:
+                    await listener.wait_closed()
+        except asyncio.CancelledError:
+            logger.error("Abandoned %d requests in flight", self._tracking.in_flight)
+            for task in list(self._uvicorn.server_state.tasks):
+                task.cancel()
+            raise
+        finally:
+            self._drained.set()
+            if self._socket is not None:
+                self._socket.close()
+
+
+class RequestTracking:
+    """ASGI middleware: counts requests in flight, limits bodies, logs each request.
+
+    A body over MAX_BODY_BYTES gets 413 (uvicorn has no limit of its own).
+    `idle` is set while no request is in flight.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.in_flight = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # if the app fails before it answers
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                raise HTTPException(413, "body too large")
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        self.in_flight += 1
+        self.idle.clear()
+        try:
+            length = dict(scope["headers"]).get(b"content-length", b"0")
+            if length.isdigit() and int(length) > MAX_BODY_BYTES:
+                response = PlainTextResponse("body too large\n", status_code=413)
+                await response(scope, receive, tracked_send)
+            else:
+                await self.app(scope, limited_receive, tracked_send)
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self.idle.set()
+            if scope["path"] not in PROBES:
+                log_access(scope["method"], scope["path"], status, started)
+
+
+def log_access(method: str, path: str, status: int, started: float) -> None:
+    """Log one access line; `started` is the request's time.perf_counter() start."""
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
+    access_logger.info("%s %s %d %.1f ms", method, path, status, duration_ms, extra=fields)

@@ -1,0 +1,172 @@
+"""Transport layer: {{ cookiecutter.__prefix }}Server, the example API on a small standard-library HTTP server.
+
+Your routes are the `self.routes` table: (method, path) -> async handler, with
+`{name}` path segments in `request.params`. Every route but the probes needs
+`Authorization: Bearer <API_KEY>`. GET /healthz answers 200 while the process
+runs; GET /readyz answers 200 while serving and 503 once shutdown has begun,
+so load balancers stop sending traffic before the listener closes. The
+HTTP/1.1 mechanics live in http11.py.
+"""
+
+import asyncio
+import json
+import socket
+import time
+from dataclasses import asdict, replace
+from http import HTTPStatus
+{%- if cookiecutter.flavor == "minimal" %}
+from logging import getLogger as get_logger
+{%- endif %}
+from types import TracebackType
+{%- if cookiecutter.flavor == "caesari" %}
+
+from caesari_aio import AsyncTaskManager as TaskManager
+from caesari_logger.std_logger import get_logger
+{%- endif %}
+
+from .client import {{ cookiecutter.__prefix }}Client
+from .environment import AppEnvironment
+from .http11 import HttpServer, Request, Response, Routes, json_response, route
+{%- if cookiecutter.flavor == "minimal" %}
+from .task_manager import SimpleTaskManager as TaskManager
+{%- endif %}
+
+logger = get_logger(__name__)
+access_logger = get_logger(f"{__name__}.access")
+PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
+NAME_EXPECTED = {"error": 'expected a JSON object {"name": "<non-empty string>"}'}
+
+
+class {{ cookiecutter.__prefix }}Server:
+    """Serves the API on SERVER_IP:SERVER_PORT; drains it on shutdown.
+
+    bind() makes the listening socket, run_server() serves until
+    exit_handler() has drained: readiness 503, wait DRAIN_DELAY, stop
+    accepting, let requests in flight finish, close idle connections.
+    """
+
+    def __init__(
+        self,
+        env: AppEnvironment,
+        client: {{ cookiecutter.__prefix }}Client,
+        task_manager: TaskManager,
+    ) -> None:
+        self.env = env
+        self.client = client
+        self.tm = task_manager
+        self.routes: Routes = {
+            ("GET", "/healthz"): self.healthz,
+            ("GET", "/readyz"): self.readyz,
+            ("POST", "/items"): self.create_item,
+            ("GET", "/items/{item_id}"): self.get_item,
+        }
+        self.ready = False
+        self.shutdown_step = "not started"  # names the step a missed deadline interrupted
+        self._http = HttpServer(self.dispatch)
+        self._socket: socket.socket | None = None
+        self._drained = asyncio.Event()
+
+    async def healthz(self, request: Request) -> Response:
+        return Response(HTTPStatus.OK, b"ok\n")
+
+    async def readyz(self, request: Request) -> Response:
+        if self.ready:
+            return Response(HTTPStatus.OK, b"ready\n")
+        return Response(HTTPStatus.SERVICE_UNAVAILABLE, b"shutting down\n")
+
+    async def create_item(self, request: Request) -> Response:
+        try:
+            data = json.loads(request.body)
+        except ValueError:  # not JSON, or not UTF-8
+            data = None
+        name = data.get("name") if isinstance(data, dict) else None
+        if not isinstance(name, str) or not name:
+            return json_response(HTTPStatus.UNPROCESSABLE_ENTITY, NAME_EXPECTED)
+        item = await self.client.add_item(name)
+        return json_response(HTTPStatus.CREATED, asdict(item), {"Location": f"/items/{item.id}"})
+
+    async def get_item(self, request: Request) -> Response:
+        item = await self.client.get_item(request.params["item_id"])
+        if item is None:
+            return json_response(HTTPStatus.NOT_FOUND, {"error": "no such item"})
+        return json_response(HTTPStatus.OK, asdict(item))
+
+    async def dispatch(self, request: Request) -> Response:
+        """Route `request`, check its API key, run its handler; log it unless a probe."""
+        started = time.perf_counter()
+        found = route(self.routes, request)
+        if isinstance(found, Response):
+            response = found
+        elif request.path not in PROBES and not self._authorized(request):
+            response = Response(HTTPStatus.UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+        else:
+            handler, params = found
+            try:
+                response = await handler(replace(request, params=params))
+            except Exception:
+                logger.exception("Handler for %s %s failed", request.method, request.path)
+                response = Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
+        if request.path not in PROBES:
+            log_access(request.method, request.path, response.status, started)
+        return response
+
+    def _authorized(self, request: Request) -> bool:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and self.env.API_KEY.matches(token)
+
+    def request_stop(self) -> None:
+        """Ask the service to stop; the shutdown itself runs in exit_handler()."""
+        self.ready = False
+        self.tm.stop_signal.set()
+
+    async def bind(self) -> None:
+        """Make the listening socket on SERVER_IP:SERVER_PORT; accept nothing yet.
+
+        Raises OSError if the address cannot be bound (in use, not on this host).
+        """
+        ip = self.env.SERVER_IP
+        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+        self._socket = socket.create_server((ip, self.env.SERVER_PORT), family=family)
+
+    async def run_server(self) -> None:
+        """Serve on the socket from bind() until exit_handler() has drained."""
+        assert self._socket is not None, "bind() first"
+        host, port = await self._http.start(self._socket)
+        if not self._drained.is_set():  # else exit_handler() ran while we were starting
+            self.ready = True
+            logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
+        await self._drained.wait()
+
+    async def exit_handler(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Drain the transport; the entrypoint then stops the client and the tasks.
+
+        Cancelled (the drain's share of SHUTDOWN_TIMEOUT is spent), it drops the
+        connections still open, logs how many requests it abandoned, and
+        re-raises the CancelledError.
+        """
+        self.ready = False
+        try:
+            if self._http.started:  # else nobody was sent here: no need to wait
+                self.shutdown_step = f"DRAIN_DELAY ({self.env.DRAIN_DELAY:g} s)"
+                await asyncio.sleep(self.env.DRAIN_DELAY)
+            self.shutdown_step = "requests in flight"
+            await self._http.drain()
+        except asyncio.CancelledError:
+            logger.error("Abandoned %d requests in flight", self._http.abandon())
+            raise
+        finally:
+            self._drained.set()
+            if self._socket is not None:
+                self._socket.close()  # never served, or already closed by the drain
+
+
+def log_access(method: str, path: str, status: int, started: float) -> None:
+    """Log one access line; `started` is the request's time.perf_counter() start."""
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
+    access_logger.info("%s %s %d %.1f ms", method, path, status, duration_ms, extra=fields)
