@@ -1,8 +1,9 @@
 """Run the service with faults injected: `python faults.py [--loop asyncio] [FAULT ...] [-- ARGS]`.
 
-The faults patch {{ cookiecutter.__prefix }}Client (and add routes to the server's table),
-then call entrypoint.run(): the product code carries no test hooks. Each fault
-logs a "fault:" line the tests can wait on.
+The faults patch {{ cookiecutter.__prefix }}Client, whose methods every transport calls
+(so `slow-item` makes `GET /items/<id>` slow on any transport), then call
+entrypoint.run(): the product code carries no test hooks. Each fault logs a
+"fault:" line the tests can wait on.
 
 --loop asyncio hides uvloop, so run() falls back to the standard loop;
 --no-add-signal-handler also makes loop.add_signal_handler unavailable, as on
@@ -19,10 +20,10 @@ from collections.abc import Callable, Coroutine
 from functools import partialmethod
 from typing import Any
 
-from {{ cookiecutter.package_name }} import app, entrypoint
+from {{ cookiecutter.package_name }} import entrypoint
+from {{ cookiecutter.package_name }}.client import Item
 from {{ cookiecutter.package_name }}.client import {{ cookiecutter.__prefix }}Client as Client
 
-Server = app.{{ cookiecutter.__prefix }}Server
 logger = logging.getLogger("faults")
 Method = Callable[[Client], Coroutine[Any, Any, None]]
 
@@ -115,15 +116,16 @@ async def slow_stop(self: Client, previous: Method) -> None:
     await asyncio.sleep(0.5)
 
 
-def slow_route(self: Server, previous: Callable[..., None], *args: Any, **kwargs: Any) -> None:
-    previous(self, *args, **kwargs)
+async def slow_item(self: Client, previous: Callable[..., Any], item_id: str) -> Item:
+    logger.info("fault: slow request started")
+    await asyncio.sleep(0.5)
+    return Item(item_id, "slow")
 
-    async def slow(request: app.Request) -> app.Response:
-        logger.info("fault: slow request started")
-        await asyncio.sleep(0.5)
-        return app.Response(200, b"slow done\n")
 
-    self.routes["/slow"] = slow
+async def stuck_item(self: Client, previous: Callable[..., Any], item_id: str) -> Item:
+    logger.info("fault: stuck request started")
+    await asyncio.sleep(60)
+    return Item(item_id, "stuck")
 
 
 def slow_teardown() -> None:
@@ -146,7 +148,8 @@ FAULTS: dict[str, tuple[type[object], str, Callable[..., Any]]] = {
     "hang-stop": (Client, "stop", hang_stop),
     "raise-stop": (Client, "stop", raise_in_stop),
     "slow-stop": (Client, "stop", slow_stop),
-    "slow-route": (Server, "__init__", slow_route),
+    "slow-item": (Client, "get_item", slow_item),
+    "stuck-item": (Client, "get_item", stuck_item),
 }
 
 

@@ -85,12 +85,32 @@ class Service:
 
 
 def get(host: str, port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
-    """GET `path` on a fresh connection; return the status and body."""
+    """GET `path` on a fresh connection, without the API key; return the status and body."""
+    status, _, body = call(host, port, "GET", path, key=None, timeout=timeout)
+    return status, body
+
+
+def call(
+    host: str,
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    key: str | None = BASE_ENV["API_KEY"],
+    timeout: float = 5,
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """Send one request on a fresh connection, with `key` as the bearer token if given.
+
+    Returns the status, the response headers and the body.
+    """
+    headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key}"
     connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        connection.request("GET", path)
+        connection.request(method, path, body, headers)
         response = connection.getresponse()
-        return response.status, response.read()
+        return response.status, response.headers, response.read()
     finally:
         connection.close()
 

@@ -111,3 +111,21 @@ def test_no_resource_warnings_with_connections_open_at_sigterm(
         assert text not in service.output
     assert "Exception ignored" not in service.output
     assert tracebacks(service.output) == 0
+
+
+def test_a_request_overrunning_the_deadline_is_abandoned_and_stop_still_runs(
+    start_service: StartService,
+) -> None:
+    service = start_service({"SHUTDOWN_TIMEOUT": "2"}, "stuck-item")
+    host, port = service.wait_until_listening()
+    stuck = socket.create_connection((host, port), timeout=5)
+    stuck.sendall(b"GET /items/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-key\r\n\r\n")
+    service.wait_for_line("fault: stuck request started")
+    service.send_signal(signal.SIGTERM)
+    assert service.wait(timeout=3) == 1, service.output
+    stuck.close()
+    [line] = [line for line in service.output.splitlines() if "Abandoned" in line]
+    assert "1 request" in line
+    assert "Stopping client" in service.output
+    assert service.output.count("Shutdown complete") == 1
+    assert tracebacks(service.output) == 0

@@ -140,20 +140,42 @@ def test_idle_keep_alive_connections_do_not_hold_up_shutdown(
 def test_drain_serves_in_flight_requests_and_readiness_turns_503(
     start_service: StartService,
 ) -> None:
-    service = start_service({"DRAIN_DELAY": "0.5", "SHUTDOWN_TIMEOUT": "3"}, "slow-route")
+    service = start_service({"DRAIN_DELAY": "1", "SHUTDOWN_TIMEOUT": "3"}, "slow-item")
     host, port = service.wait_until_listening()
     slow = socket.create_connection((host, port), timeout=5)
-    slow.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+    slow.sendall(b"GET /items/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-key\r\n\r\n")
     service.wait_for_line("fault: slow request started")
     service.send_signal(signal.SIGTERM)
     service.wait_for_line("Shutting down")
     assert get(host, port, "/readyz")[0] == 503  # during DRAIN_DELAY
+    assert get(host, port, "/healthz")[0] == 200  # alive all the same
     assert slow.recv(1024).startswith(b"HTTP/1.1 200")  # the request in flight completes
     slow.close()
     assert service.wait(timeout=5) == 0
     assert_clean(service.output)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((host, port), timeout=5)
+
+
+def test_a_port_in_use_exits_1_with_one_line_before_anything_starts(
+    start_service: StartService,
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        service = start_service({"SERVER_PORT": str(port)})
+        assert service.wait(timeout=5) == 1
+    [line] = service.output.splitlines()
+    assert f"127.0.0.1:{port}" in line
+    assert "in use" in line
+    assert "Initializing client" not in service.output
+
+
+def test_an_address_not_on_this_host_exits_1_with_one_line(start_service: StartService) -> None:
+    service = start_service({"SERVER_IP": "192.0.2.1"})  # TEST-NET-1: never a local address
+    assert service.wait(timeout=5) == 1
+    [line] = service.output.splitlines()
+    assert "192.0.2.1" in line
+    assert "Traceback" not in service.output
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ logger = get_logger(__name__)
 access_logger = get_logger(f"{__name__}.access")
 PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 MAX_BODY_BYTES = 1024 * 1024  # more gets 413
+ACCEPT_SETTLE_S = 0.001  # see exit_handler()
 NAME_EXPECTED = {"error": 'expected a JSON object {"name": "<non-empty string>"}'}
 SERVER: web.AppKey["{{ cookiecutter.__prefix }}Server"] = web.AppKey("server")
 routes = web.RouteTableDef()
@@ -172,6 +173,12 @@ class {{ cookiecutter.__prefix }}Server:
                 self.shutdown_step = f"DRAIN_DELAY ({self.env.DRAIN_DELAY:g} s)"
                 await asyncio.sleep(self.env.DRAIN_DELAY)
                 self.shutdown_step = "requests in flight"
+                for site in self._runner.sites:
+                    await site.stop()
+                # A connection accepted just before the listener closed reaches
+                # aiohttp a loop iteration or two later (uvloop): let it arrive,
+                # or cleanup() would not close it and would wait its timeout.
+                await asyncio.sleep(ACCEPT_SETTLE_S)
                 await self._runner.cleanup()
         except asyncio.CancelledError:
             logger.error("Abandoned %d requests in flight", self._in_flight)

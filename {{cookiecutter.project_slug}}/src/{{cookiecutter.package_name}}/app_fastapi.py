@@ -41,6 +41,7 @@ logger = get_logger(__name__)
 access_logger = get_logger(f"{__name__}.access")
 PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 MAX_BODY_BYTES = 1024 * 1024  # more gets 413
+ACCEPT_SETTLE_S = 0.001  # see exit_handler()
 
 
 def server_of(request: Request) -> "{{ cookiecutter.__prefix }}Server":
@@ -177,8 +178,9 @@ class {{ cookiecutter.__prefix }}Server:
     ) -> None:
         """Drain the transport; the entrypoint then stops the client and the tasks.
 
-        Cancelled (the drain's share of SHUTDOWN_TIMEOUT is spent), it cancels
-        the requests still in flight, logs how many, and re-raises.
+        Cancelled (the drain's share of SHUTDOWN_TIMEOUT is spent), it drops the
+        connections still open, logs how many requests it abandoned, and
+        re-raises; those requests are cancelled with the other tasks.
         """
         self.ready = False
         try:
@@ -190,15 +192,19 @@ class {{ cookiecutter.__prefix }}Server:
                 # its public parts, waited on through events instead.
                 for listener in self._uvicorn.servers:
                     listener.close()
-                for connection in list(self._uvicorn.server_state.connections):
-                    connection.shutdown()  # idle: closed now; busy: after its response
+                # A connection accepted just before the listener closed reaches
+                # uvicorn a loop iteration or two later (uvloop): let it arrive.
+                await asyncio.sleep(ACCEPT_SETTLE_S)
+                self._shut_connections()
                 await self._tracking.idle.wait()
+                self._shut_connections()  # any that arrived since, and went idle
                 for listener in self._uvicorn.servers:
                     await listener.wait_closed()
         except asyncio.CancelledError:
             logger.error("Abandoned %d requests in flight", self._tracking.in_flight)
-            for task in list(self._uvicorn.server_state.tasks):
-                task.cancel()
+            self._tracking.abandoned = True
+            for connection in list(self._uvicorn.server_state.connections):
+                connection.transport.abort()
             raise
         finally:
             self._drained.set()
@@ -206,11 +212,17 @@ class {{ cookiecutter.__prefix }}Server:
                 self._socket.close()
 
 
+    def _shut_connections(self) -> None:
+        for connection in list(self._uvicorn.server_state.connections):
+            connection.shutdown()  # idle: closed now; busy: after its response
+
+
 class RequestTracking:
     """ASGI middleware: counts requests in flight, limits bodies, logs each request.
 
     A body over MAX_BODY_BYTES gets 413 (uvicorn has no limit of its own).
-    `idle` is set while no request is in flight.
+    `idle` is set while no request is in flight. Once `abandoned` is set, a
+    cancelled request ends quietly: uvicorn would log it as a crash.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -218,6 +230,7 @@ class RequestTracking:
         self.in_flight = 0
         self.idle = asyncio.Event()
         self.idle.set()
+        self.abandoned = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -250,6 +263,9 @@ class RequestTracking:
                 await response(scope, receive, tracked_send)
             else:
                 await self.app(scope, limited_receive, tracked_send)
+        except asyncio.CancelledError:
+            if not self.abandoned:
+                raise
         finally:
             self.in_flight -= 1
             if not self.in_flight:

@@ -86,6 +86,7 @@ class HttpServer:
         self.dispatch = dispatch
         self._listener: asyncio.Server | None = None
         self._draining = False
+        self._abandoned = False
         self._connections: dict[asyncio.StreamWriter, bool] = {}  # -> a request is in flight
         self._no_connections = asyncio.Event()
         self._no_connections.set()
@@ -118,6 +119,7 @@ class HttpServer:
 
     def abandon(self) -> int:
         """Drop every connection still open; return how many had a request in flight."""
+        self._abandoned = True
         in_flight = sum(self._connections.values())
         for writer in self._connections:
             writer.transport.abort()
@@ -135,6 +137,11 @@ class HttpServer:
                 await asyncio.sleep(0)  # pipelined requests: let other connections run
         except (ConnectionError, TimeoutError):
             writer.transport.abort()  # gone, or not taking responses: drop unsent data
+        except asyncio.CancelledError:
+            if not self._abandoned:
+                raise
+            # Abandoned at shutdown, then cancelled: end by returning, because a
+            # cancelled connection handler makes asyncio log a traceback (3.11, 3.12).
         finally:
             del self._connections[writer]
             if not self._connections:

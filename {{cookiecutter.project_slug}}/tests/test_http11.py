@@ -1,12 +1,15 @@
-"""The transport, in process: routes, status codes, and the drain order."""
+"""The standard-library transport, in process: parsing, limits, routes and the drain order.
+
+The API itself (auth, items, probes) is tested for every transport in test_api.py.
+"""
 
 import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
-from {{ cookiecutter.package_name }} import app
-from {{ cookiecutter.package_name }}.app import Request, Response
+from {{ cookiecutter.package_name }} import app, http11
+from {{ cookiecutter.package_name }}.http11 import Request, Response
 from {{ cookiecutter.package_name }}.client import {{ cookiecutter.__prefix }}Client
 from {{ cookiecutter.package_name }}.entrypoint import SupervisedTaskManager
 from {{ cookiecutter.package_name }}.environment import get_app_environment
@@ -19,6 +22,7 @@ async def server() -> AsyncIterator[app.{{ cookiecutter.__prefix }}Server]:
     )
     tm = SupervisedTaskManager()
     server = app.{{ cookiecutter.__prefix }}Server(env, {{ cookiecutter.__prefix }}Client(env, tm), tm)
+    await server.bind()
     task = tm.add_task(server.run_server(), name="server")
     async with asyncio.timeout(5):
         while not server.ready:  # noqa: ASYNC110 (readiness is a flag, not an event)
@@ -32,8 +36,7 @@ async def server() -> AsyncIterator[app.{{ cookiecutter.__prefix }}Server]:
 
 async def exchange(server: app.{{ cookiecutter.__prefix }}Server, data: bytes) -> bytes:
     """Send raw bytes on a new connection; return everything until the server closes it."""
-    assert server._listener is not None
-    host, port = server._listener.sockets[0].getsockname()[:2]
+    host, port = address(server)
     reader, writer = await asyncio.open_connection(host, port)
     writer.write(data)
     async with asyncio.timeout(5):
@@ -41,6 +44,22 @@ async def exchange(server: app.{{ cookiecutter.__prefix }}Server, data: bytes) -
     writer.close()
     await writer.wait_closed()
     return answer
+
+
+AUTH = b"Authorization: Bearer k\r\n"
+
+
+def address(server: app.{{ cookiecutter.__prefix }}Server) -> tuple[str, int]:
+    assert server._socket is not None
+    host, port = server._socket.getsockname()[:2]
+    return host, port
+
+
+async def draining(server: app.{{ cookiecutter.__prefix }}Server) -> None:
+    """Wait until the drain has closed the listener (DRAIN_DELAY is over)."""
+    async with asyncio.timeout(5):
+        while not server._http._draining:  # noqa: ASYNC110 (a flag, not an event)
+            await asyncio.sleep(0.01)
 
 
 def status(answer: bytes) -> int:
@@ -54,6 +73,10 @@ def status(answer: bytes) -> int:
         (b"GET /healthz?verbose=1 HTTP/1.0\r\n\r\n", 200),
         (b"GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n", 404),
         (b"POST /healthz HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 405),
+        (b"POST /items HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411),
+        (b"POST /items HTTP/1.1\r\nContent-Length: 1048577\r\n\r\n", 413),
+        (b"POST /items HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", 401),
+        (b"GET /items/1/more HTTP/1.1\r\nConnection: close\r\n\r\n", 404),
         (b"GARBAGE\r\n\r\n", 400),
         (b"\x00\xff\xfe binary\r\n\r\n", 400),
         (b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n", 400),
@@ -90,11 +113,11 @@ async def test_keep_alive_serves_several_requests(server: app.{{ cookiecutter.__
 
 async def test_a_route_added_to_the_table_is_served(server: app.{{ cookiecutter.__prefix }}Server) -> None:
     async def hello(request: Request) -> Response:
-        return Response(200, b"hello " + request.method.encode())
+        return Response(200, f"hello {request.params['who']} {request.method}".encode())
 
-    server.routes["/hello"] = hello
-    answer = await exchange(server, b"GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n")
-    assert answer.endswith(b"hello GET")
+    server.routes["GET", "/hello/{who}"] = hello
+    answer = await exchange(server, b"GET /hello/you HTTP/1.1\r\n" + AUTH + b"Connection: close\r\n\r\n")
+    assert answer.endswith(b"hello you GET")
 
 
 async def test_a_failing_route_answers_500_and_the_server_goes_on(
@@ -103,8 +126,8 @@ async def test_a_failing_route_answers_500_and_the_server_goes_on(
     async def broken(request: Request) -> Response:
         raise RuntimeError("route bug")
 
-    server.routes["/broken"] = broken
-    assert status(await exchange(server, b"GET /broken HTTP/1.0\r\n\r\n")) == 500
+    server.routes["GET", "/broken"] = broken
+    assert status(await exchange(server, b"GET /broken HTTP/1.0\r\n" + AUTH + b"\r\n")) == 500
     assert status(await exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")) == 200
 
 
@@ -118,10 +141,9 @@ async def test_drain_readiness_503_then_in_flight_finishes(
         await asyncio.sleep(0.3)
         return Response(200, b"slow done")
 
-    server.routes["/slow"] = slow
-    assert server._listener is not None
-    host, port = server._listener.sockets[0].getsockname()[:2]
-    in_flight = asyncio.create_task(exchange(server, b"GET /slow HTTP/1.1\r\n\r\n"))
+    server.routes["GET", "/slow"] = slow
+    host, port = address(server)
+    in_flight = asyncio.create_task(exchange(server, b"GET /slow HTTP/1.1\r\n" + AUTH + b"\r\n"))
     await asyncio.wait_for(started.wait(), timeout=5)
     shutdown = asyncio.create_task(server.exit_handler(None, None, None))
     await asyncio.sleep(0)
@@ -136,15 +158,14 @@ async def test_drain_readiness_503_then_in_flight_finishes(
 async def test_a_stalled_half_request_gets_408_and_others_are_served(
     server: app.{{ cookiecutter.__prefix }}Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.app.READ_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(http11, "READ_TIMEOUT_S", 0.2)
     stalled = asyncio.create_task(exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x"))
     assert status(await exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")) == 200
     assert status(await stalled) == 408
 
 
 async def test_200_concurrent_keep_alive_connections(server: app.{{ cookiecutter.__prefix }}Server) -> None:
-    assert server._listener is not None
-    host, port = server._listener.sockets[0].getsockname()[:2]
+    host, port = address(server)
     streams = [await asyncio.open_connection(host, port) for _ in range(200)]
     try:
         for _, writer in streams:
@@ -170,11 +191,10 @@ async def test_a_client_leaving_mid_response_does_not_hurt_the_server(
         finished.set()
         return Response(200, b"x" * 1_000_000)
 
-    server.routes["/slow"] = slow
-    assert server._listener is not None
-    host, port = server._listener.sockets[0].getsockname()[:2]
+    server.routes["GET", "/slow"] = slow
+    host, port = address(server)
     _, writer = await asyncio.open_connection(host, port)
-    writer.write(b"GET /slow HTTP/1.1\r\n\r\n")
+    writer.write(b"GET /slow HTTP/1.1\r\n" + AUTH + b"\r\n")
     await asyncio.wait_for(started.wait(), timeout=5)
     writer.transport.abort()  # gone before the answer
     await asyncio.wait_for(finished.wait(), timeout=5)
@@ -184,7 +204,7 @@ async def test_a_client_leaving_mid_response_does_not_hurt_the_server(
 async def test_an_idle_keep_alive_connection_is_closed_quietly(
     server: app.{{ cookiecutter.__prefix }}Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.app.IDLE_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(http11, "IDLE_TIMEOUT_S", 0.2)
     answer = await exchange(server, b"GET /healthz HTTP/1.1\r\n\r\n")
     assert answer.count(b"HTTP/1.1") == 1  # the 200, then no unsolicited 408
 
@@ -192,18 +212,17 @@ async def test_an_idle_keep_alive_connection_is_closed_quietly(
 async def test_a_client_that_never_reads_is_dropped(
     server: app.{{ cookiecutter.__prefix }}Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.app.WRITE_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(http11, "WRITE_TIMEOUT_S", 0.2)
 
     async def big(request: Request) -> Response:
         return Response(200, b"x" * 50_000_000)
 
-    server.routes["/big"] = big
-    assert server._listener is not None
-    host, port = server._listener.sockets[0].getsockname()[:2]
+    server.routes["GET", "/big"] = big
+    host, port = address(server)
     _, writer = await asyncio.open_connection(host, port)
-    writer.write(b"GET /big HTTP/1.1\r\n\r\n")  # and never read
+    writer.write(b"GET /big HTTP/1.1\r\n" + AUTH + b"\r\n")  # and never read
     async with asyncio.timeout(5):
-        while server._connections:  # noqa: ASYNC110 (the set empties when it is dropped)
+        while server._http._connections:  # noqa: ASYNC110 (the set empties when it is dropped)
             await asyncio.sleep(0.05)
     writer.close()
     assert status(await exchange(server, b"GET /healthz HTTP/1.0\r\n\r\n")) == 200
@@ -219,14 +238,96 @@ async def test_a_pipelining_client_does_not_starve_the_others(
         handled += 1
         return Response(200)
 
-    server.routes["/count"] = count
-    assert server._listener is not None
-    host, port = server._listener.sockets[0].getsockname()[:2]
+    server.routes["GET", "/count"] = count
+    host, port = address(server)
     _, hog = await asyncio.open_connection(host, port)
-    hog.write(b"GET /count HTTP/1.1\r\n\r\n" * 5000)  # and never read the answers
+    hog.write((b"GET /count HTTP/1.1\r\n" + AUTH + b"\r\n") * 5000)  # and never read the answers
     async with asyncio.timeout(5):
         while not handled:  # noqa: ASYNC110 (a counter, not an event)
             await asyncio.sleep(0)
     assert status(await exchange(server, b"GET /readyz HTTP/1.0\r\n\r\n")) == 200
     assert handled < 100  # answered between the hog's requests, not after its backlog
     hog.close()
+
+
+async def test_a_body_is_read_by_content_length_and_routed_with_params(
+    server: app.{{ cookiecutter.__prefix }}Server,
+) -> None:
+    body = b'{"name": "first"}'
+    post = b"POST /items HTTP/1.1\r\n" + AUTH + b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    get = b"GET /items/1 HTTP/1.1\r\n" + AUTH + b"Connection: close\r\n\r\n"
+    answer = await exchange(server, post + get)  # both on one keep-alive connection
+    created, fetched = answer.split(b"HTTP/1.1 ")[1:]
+    assert created.startswith(b"201") and b"Location: /items/1\r\n" in created
+    assert fetched.startswith(b"200") and fetched.endswith(b'{"id": "1", "name": "first"}\n')
+
+
+async def test_expect_100_continue_is_answered_before_the_body(
+    server: app.{{ cookiecutter.__prefix }}Server,
+) -> None:
+    reader, writer = await asyncio.open_connection(*address(server))
+    writer.write(
+        b"POST /items HTTP/1.1\r\n" + AUTH + b"Content-Length: 12\r\nExpect: 100-continue\r\n\r\n"
+    )
+    async with asyncio.timeout(5):
+        assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+        writer.write(b'{"name": "x"}'[:12])  # 12 bytes: not JSON, but a whole body
+        assert status(await reader.readuntil(b"\r\n\r\n")) == 422
+    writer.close()
+    await writer.wait_closed()
+
+
+async def test_a_body_still_arriving_counts_as_in_flight_during_the_drain(
+    server: app.{{ cookiecutter.__prefix }}Server,
+) -> None:
+    body = b'{"name": "late"}'
+    reader, writer = await asyncio.open_connection(*address(server))
+    writer.write(b"POST /items HTTP/1.1\r\n" + AUTH + b"Content-Length: %d\r\n\r\n" % len(body))
+    writer.write(body[:5])
+    await writer.drain()
+    async with asyncio.timeout(5):
+        while not any(server._http._connections.values()):  # noqa: ASYNC110 (a flag)
+            await asyncio.sleep(0.01)
+    shutdown = asyncio.create_task(server.exit_handler(None, None, None))
+    await draining(server)
+    done, _ = await asyncio.wait({shutdown}, timeout=0.3)
+    assert not done  # the drain waits for the body
+    writer.write(body[5:])
+    async with asyncio.timeout(5):
+        assert status(await reader.read()) == 201
+        await shutdown
+    writer.close()
+    await writer.wait_closed()
+
+
+async def test_a_wrong_method_gets_405_with_allow(server: app.{{ cookiecutter.__prefix }}Server) -> None:
+    answer = await exchange(server, b"DELETE /items HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert status(answer) == 405
+    assert b"Allow: POST\r\n" in answer
+
+
+async def test_abandon_drops_connections_and_counts_requests_in_flight(
+    server: app.{{ cookiecutter.__prefix }}Server,
+) -> None:
+    started = asyncio.Event()
+
+    async def stuck(request: Request) -> Response:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    server.routes["GET", "/stuck"] = stuck
+    reader, writer = await asyncio.open_connection(*address(server))
+    writer.write(b"GET /stuck HTTP/1.1\r\n" + AUTH + b"\r\n")
+    idle = await asyncio.open_connection(*address(server))
+    await asyncio.wait_for(started.wait(), timeout=5)
+    shutdown = asyncio.create_task(server.exit_handler(None, None, None))
+    await draining(server)
+    shutdown.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await shutdown
+    async with asyncio.timeout(5):
+        assert await reader.read() == b""  # dropped without an answer
+        assert await idle[0].read() == b""
+    writer.close()
+    idle[1].close()
