@@ -13,6 +13,7 @@ from support import (
     STANDINS,
     TEMPLATE,
     UV,
+    Combo,
     Installed,
     find_python,
     install,
@@ -80,18 +81,18 @@ def installed(
     render: Callable[..., Path],
     standin_wheels: Path,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Callable[[str, str], Installed]:
-    """Return get(flavor, python_version): the default project of `flavor`, installed.
-
-    Installs are cached per flavor and Python for the session.
+) -> Callable[[Combo], Installed]:
+    """Return get(combo): the default project of the combo's flavor and transport, installed
+    on its Python. Installs are cached for the session (per xdist worker).
     """
-    cache: dict[tuple[str, str], Installed] = {}
+    cache: dict[Combo, Installed] = {}
 
-    def get(flavor: str, version: str) -> Installed:
-        if (flavor, version) not in cache:
-            python = find_python(version)
-            venv = tmp_path_factory.mktemp(f"venv-{flavor}-{version}")
-            cache[flavor, version] = install(render(flavor=flavor), venv, python, standin_wheels)
-        return cache[flavor, version]
+    def get(combo: Combo) -> Installed:
+        if combo not in cache:
+            python = find_python(combo.python)
+            venv = tmp_path_factory.mktemp(f"venv-{combo.flavor}-{combo.transport}-{combo.python}")
+            project = render(flavor=combo.flavor, transport=combo.transport)
+            cache[combo] = install(project, venv, python, standin_wheels)
+        return cache[combo]
 
     return get

@@ -29,7 +29,7 @@ STANDIN_SOURCES = {
     "caesari-logger": ("caesari_logger", None),
 }
 FLAVORS = ("minimal", "caesari")
-PYTHONS = ("3.11", "3.13")
+TRANSPORTS = ("http", "fastapi", "aiohttp")
 UV = [sys.executable, "-m", "uv"]
 
 
@@ -102,12 +102,33 @@ def install(project: Path, venv: Path, python: str, wheels: Path) -> Installed:
     return Installed(project, venv_python)
 
 
-# Under pytest-xdist --dist loadgroup, one worker takes each flavor's installs.
-FLAVOR_PYTHONS = [
-    pytest.param(flavor, version, id=f"{flavor}-py{version}", marks=pytest.mark.xdist_group(flavor))
-    for flavor in FLAVORS
-    for version in PYTHONS
+@dataclass(frozen=True)
+class Combo:
+    """A flavor and transport, installed on one Python."""
+
+    flavor: str
+    transport: str
+    python: str
+
+    def param(self) -> Any:
+        """This combo as a pytest param, in its own xdist group: one worker installs it."""
+        name = f"{self.flavor}-{self.transport}-py{self.python}"
+        return pytest.param(self, id=name, marks=pytest.mark.xdist_group(name))
+
+
+# Whose generated suite runs: http and fastapi on the oldest and the newest
+# Python, aiohttp on the default one; both flavors across them.
+SUITES = [
+    Combo("minimal", "http", "3.11"),
+    Combo("caesari", "http", "3.15"),
+    Combo("caesari", "fastapi", "3.11"),
+    Combo("minimal", "fastapi", "3.15"),
+    Combo("minimal", "aiohttp", "3.14"),
 ]
+# Every flavor x transport is type-checked against an install: the suites', and one more.
+TYPE_CHECKED = [*SUITES, Combo("caesari", "aiohttp", "3.11")]
+# What the tests that need one running service use.
+DEFAULT = SUITES[0]
 
 
 LISTENING = re.compile(r"Listening on http://(\S+):(\d+)")

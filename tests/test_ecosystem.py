@@ -92,12 +92,14 @@ def test_a_replay_render_is_byte_identical(
 def test_choice_overrides_give_the_same_output_as_interactive_answers(tmp_path: Path) -> None:
     (tmp_path / "typed").mkdir()
     (tmp_path / "flags").mkdir()
-    typed = ["", "", "", "", "", "2", "3", "", ""]  # flavor 2 = caesari, python 3 = 3.13
+    # flavor 2 = caesari, transport 2 = fastapi, python 3 = 3.13
+    typed = ["", "", "", "", "", "2", "2", "3", "", ""]
     cookiecutter(str(TEMPLATE), cwd=tmp_path / "typed", input="\n".join(typed) + "\n")
     cookiecutter(
         "--no-input",
         str(TEMPLATE),
         "flavor=caesari",
+        "transport=fastapi",
         "python_version=3.13",
         cwd=tmp_path / "flags",
     )

@@ -1,4 +1,4 @@
-"""Each flavor, installed on each supported Python: its own suite passes, and it runs."""
+"""Each flavor and transport, installed on a supported Python: its own suite passes, and it runs."""
 
 import re
 import signal
@@ -8,35 +8,42 @@ from collections.abc import Callable
 
 import pytest
 
-from support import FLAVOR_PYTHONS, Installed, finish, start, wait_until_listening
+from support import DEFAULT, SUITES, Combo, Installed, finish, start, wait_until_listening
 
 ENV = {"MODE": "dev", "API_KEY": "sk-PROBE", "SERVER_PORT": "0", "LOG_LEVEL": "DEBUG"}
+Get = Callable[[Combo], Installed]
 
 
-@pytest.mark.parametrize(("flavor", "version"), FLAVOR_PYTHONS)
-def test_the_generated_suite_passes(
-    installed: Callable[[str, str], Installed], flavor: str, version: str
-) -> None:
-    project = installed(flavor, version)
+@pytest.mark.parametrize("combo", [combo.param() for combo in SUITES])
+def test_the_generated_suite_passes(installed: Get, combo: Combo) -> None:
+    project = installed(combo)
+    version = subprocess.run(
+        [str(project.python), "-c", "import sys; print(sys.version)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    print(f"{combo.flavor}-{combo.transport} on Python {version}")
     result = subprocess.run(
         [str(project.python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project.project,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=500,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\d+ passed", result.stdout)
     assert not re.search(r"\d+ (failed|skipped|error)", result.stdout), result.stdout
+    print(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize(("flavor", "version"), FLAVOR_PYTHONS)
+@pytest.mark.parametrize("combo", [combo.param() for combo in SUITES])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_run_script_serves_and_stops_cleanly(
-    installed: Callable[[str, str], Installed], flavor: str, version: str, sig: signal.Signals
+    installed: Get, combo: Combo, sig: signal.Signals
 ) -> None:
-    project = installed(flavor, version)
+    project = installed(combo)
     process = start([str(project.script("run-my-app"))], ENV)
     port, lines = wait_until_listening(process)
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
@@ -49,11 +56,9 @@ def test_run_script_serves_and_stops_cleanly(
     assert "sk-PROBE" not in output
 
 
-@pytest.mark.parametrize(("flavor", "version"), FLAVOR_PYTHONS)
-def test_a_crashing_task_exits_1(
-    installed: Callable[[str, str], Installed], flavor: str, version: str
-) -> None:
-    project = installed(flavor, version)
+@pytest.mark.parametrize("combo", [combo.param() for combo in SUITES])
+def test_a_crashing_task_exits_1(installed: Get, combo: Combo) -> None:
+    project = installed(combo)
     faults = project.project / "tests" / "faults.py"
     process = start([str(project.python), str(faults), "crash-task"], ENV)
     output = finish(process, [])
@@ -61,11 +66,9 @@ def test_a_crashing_task_exits_1(
     assert output.count("Traceback") == 1
 
 
-@pytest.mark.parametrize(("flavor", "version"), FLAVOR_PYTHONS)
-def test_bad_config_exits_78(
-    installed: Callable[[str, str], Installed], flavor: str, version: str
-) -> None:
-    project = installed(flavor, version)
+@pytest.mark.parametrize("combo", [combo.param() for combo in SUITES])
+def test_bad_config_exits_78(installed: Get, combo: Combo) -> None:
+    project = installed(combo)
     process = start([str(project.script("run-my-app"))], {**ENV, "SERVER_PORT": "abc"})
     output = finish(process, [])
     assert process.returncode == 78, output
@@ -74,10 +77,9 @@ def test_bad_config_exits_78(
     ]
 
 
-def test_python_dash_m_runs_the_same_service(
-    installed: Callable[[str, str], Installed],
-) -> None:
-    project = installed("minimal", "3.13")
+@pytest.mark.parametrize("combo", [DEFAULT.param()])
+def test_python_dash_m_runs_the_same_service(installed: Get, combo: Combo) -> None:
+    project = installed(combo)
     process = start([str(project.python), "-m", "my_app"], {**ENV, "MODE": ""})
     output = finish(process, [])
     assert process.returncode == 78

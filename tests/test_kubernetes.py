@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from support import FLAVORS, Installed, start, wait_until_listening
+from support import DEFAULT, FLAVORS, Combo, Installed, start, wait_until_listening
 
 
 def manifest(project: Path) -> dict[str, dict[str, Any]]:
@@ -115,8 +115,9 @@ def get(port: int, path: str) -> int:
         connection.close()
 
 
+@pytest.mark.parametrize("combo", [DEFAULT.param()])
 def test_the_probes_in_the_manifest_are_served(
-    render: Callable[..., Path], installed: Callable[[str, str], Installed]
+    render: Callable[..., Path], installed: Callable[[Combo], Installed], combo: Combo
 ) -> None:
     project = render(flavor="minimal", deploy="kubernetes")
     main = container(project)
@@ -125,7 +126,7 @@ def test_the_probes_in_the_manifest_are_served(
     assert port["containerPort"] == int(env["SERVER_PORT"]) == 8000
     for probe in ("readinessProbe", "livenessProbe"):
         assert main[probe]["httpGet"]["port"] == port["name"]
-    process, bound = start_installed(installed("minimal", "3.13"), {})
+    process, bound = start_installed(installed(combo), {})
     try:
         assert get(bound, main["readinessProbe"]["httpGet"]["path"]) == 200
         assert get(bound, main["livenessProbe"]["httpGet"]["path"]) == 200
@@ -134,11 +135,14 @@ def test_the_probes_in_the_manifest_are_served(
         assert process.wait(timeout=5) == 0
 
 
-def test_a_rolling_restart_loses_no_request(installed: Callable[[str, str], Installed]) -> None:
+@pytest.mark.parametrize("combo", [DEFAULT.param()])
+def test_a_rolling_restart_loses_no_request(
+    installed: Callable[[Combo], Installed], combo: Combo
+) -> None:
     """Two instances behind a client that acts as a load balancer: it skips an
     instance once its /readyz answers 503. SIGTERM one: no request fails."""
     env = {"DRAIN_DELAY": "0.5", "SHUTDOWN_TIMEOUT": "3"}
-    project = installed("minimal", "3.13")
+    project = installed(combo)
     instances = [start_installed(project, env), start_installed(project, env)]
     ports = [port for _, port in instances]
     ready = dict.fromkeys(ports, True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support import FLAVORS, TEMPLATE, Installed
+from support import FLAVORS, TEMPLATE, TRANSPORTS, TYPE_CHECKED, Combo, Installed
 
 COMMON = {
     ".cookiecutter.json",
@@ -29,23 +29,40 @@ COMMON = {
     "tests/conftest.py",
     "tests/faults.py",
     "tests/helpers.py",
-    "tests/test_app.py",
+    "tests/test_api.py",
     "tests/test_environment.py",
     "tests/test_faults.py",
     "tests/test_shutdown.py",
 }
-MINIMAL_ONLY = {
+FLAVOR_ONLY = {
+    "minimal": {
+        "src/my_app/task_manager.py",
+        "src/my_app/graceful_exit.py",
+        "tests/test_task_manager.py",
+        "tests/test_graceful_exit.py",
+        "Dockerfile",
+        ".dockerignore",
+        ".gitattributes",
+        ".github/workflows/ci.yml",
+        ".pre-commit-config.yaml",
+    },
+    "caesari": set(),
+}
+TRANSPORT_ONLY = {
+    "http": {"src/my_app/http11.py", "tests/test_http11.py"},
+    "fastapi": set(),
+    "aiohttp": set(),
+}
+# Shared by every transport, byte for byte (the transport lives in app.py alone).
+TRANSPORT_NEUTRAL = [
+    "src/my_app/__init__.py",
+    "src/my_app/__main__.py",
+    "src/my_app/client.py",
+    "src/my_app/entrypoint.py",
+    "src/my_app/environment.py",
     "src/my_app/task_manager.py",
     "src/my_app/graceful_exit.py",
-    "tests/test_task_manager.py",
-    "tests/test_graceful_exit.py",
-    "Dockerfile",
-    ".dockerignore",
-    ".gitattributes",
-    ".github/workflows/ci.yml",
-    ".pre-commit-config.yaml",
-}
-FILES = {"minimal": COMMON | MINIMAL_ONLY, "caesari": COMMON}
+]
 # GitHub expressions in the workflow are meant to survive rendering.
 LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
 
@@ -64,23 +81,29 @@ def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(params=[pytest.param(f, marks=pytest.mark.xdist_group(f)) for f in FLAVORS])
+@pytest.fixture(params=FLAVORS)
 def flavor(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def test_exact_file_set(render: Callable[..., Path], flavor: str) -> None:
-    project = render(flavor=flavor)
-    assert set(files(project)) == FILES[flavor]
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_exact_file_set(render: Callable[..., Path], flavor: str, transport: str) -> None:
+    project = render(flavor=flavor, transport=transport)
+    expected = COMMON | FLAVOR_ONLY[flavor] | TRANSPORT_ONLY[transport]
+    assert set(files(project)) == expected
     folders = [path for path in project.rglob("*") if path.is_dir()]
     assert [folder for folder in folders if not any(folder.iterdir())] == []
 
 
 @pytest.mark.parametrize("deploy", ["none", "kubernetes"])
 def test_no_template_leftovers_and_lf_only(
-    render: Callable[..., Path], flavor: str, deploy: str
+    render: Callable[..., Path], flavor: str, transport: str, deploy: str
 ) -> None:
-    for name, path in files(render(flavor=flavor, deploy=deploy)).items():
+    for name, path in files(render(flavor=flavor, transport=transport, deploy=deploy)).items():
         data = path.read_bytes()
         assert b"\r" not in data, name
         text = data.decode("utf-8")
@@ -91,9 +114,9 @@ def test_no_template_leftovers_and_lf_only(
 
 
 def test_toml_and_json_parse_and_python_compiles(
-    render: Callable[..., Path], flavor: str, tmp_path: Path
+    render: Callable[..., Path], flavor: str, transport: str, tmp_path: Path
 ) -> None:
-    project = render(flavor=flavor)
+    project = render(flavor=flavor, transport=transport)
     tomllib.loads((project / "pyproject.toml").read_text())
     for name, path in files(project).items():
         if name.endswith(".py"):
@@ -102,16 +125,17 @@ def test_toml_and_json_parse_and_python_compiles(
 
 @pytest.mark.parametrize("name", ["My App", "Zeta Service", "A"])
 def test_ruff_check_and_format_are_clean(
-    render: Callable[..., Path], flavor: str, name: str
+    render: Callable[..., Path], flavor: str, transport: str, name: str
 ) -> None:
-    project = render(flavor=flavor, project_name=name)
+    project = render(flavor=flavor, transport=transport, project_name=name)
     for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
         result = tool("ruff", *args, cwd=project)
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_strict_is_clean(installed: Callable[[str, str], Installed], flavor: str) -> None:
-    project = installed(flavor, "3.13")
+@pytest.mark.parametrize("combo", [combo.param() for combo in TYPE_CHECKED])
+def test_mypy_strict_is_clean(installed: Callable[[Combo], Installed], combo: Combo) -> None:
+    project = installed(combo)
     result = tool(
         "mypy",
         "--strict",
@@ -124,9 +148,10 @@ def test_mypy_strict_is_clean(installed: Callable[[str, str], Installed], flavor
 
 
 def test_shared_files_differ_between_flavors_in_import_lines_only(
-    render: Callable[..., Path],
+    render: Callable[..., Path], transport: str
 ) -> None:
-    minimal, caesari = render(flavor="minimal"), render(flavor="caesari")
+    minimal = render(flavor="minimal", transport=transport)
+    caesari = render(flavor="caesari", transport=transport)
     import_line = re.compile(r"(from \S+ )?import |$")
     for name in sorted(files(caesari)):
         if not name.endswith(".py"):
@@ -137,6 +162,14 @@ def test_shared_files_differ_between_flavors_in_import_lines_only(
             if line.startswith(("---", "+++", "@@")):
                 continue
             assert import_line.match(line[1:]), f"{name}: {line}"
+
+
+def test_only_app_py_differs_between_transports(render: Callable[..., Path], flavor: str) -> None:
+    http, *others = (render(flavor=flavor, transport=transport) for transport in TRANSPORTS)
+    for name in TRANSPORT_NEUTRAL:
+        if (http / name).exists():
+            for other in others:
+                assert (other / name).read_bytes() == (http / name).read_bytes(), name
 
 
 def test_replay_file_holds_the_answers_and_nothing_machine_specific(

@@ -20,10 +20,9 @@ from collections.abc import Callable, Coroutine
 from functools import partialmethod
 from typing import Any
 
-from {{ cookiecutter.package_name }} import entrypoint
-from {{ cookiecutter.package_name }}.client import Item
-from {{ cookiecutter.package_name }}.client import {{ cookiecutter.__prefix }}Client as Client
+from {{ cookiecutter.package_name }} import client, entrypoint
 
+Client = client.{{ cookiecutter.__prefix }}Client
 logger = logging.getLogger("faults")
 Method = Callable[[Client], Coroutine[Any, Any, None]]
 
@@ -116,16 +115,16 @@ async def slow_stop(self: Client, previous: Method) -> None:
     await asyncio.sleep(0.5)
 
 
-async def slow_item(self: Client, previous: Callable[..., Any], item_id: str) -> Item:
+async def slow_item(self: Client, previous: Callable[..., Any], item_id: str) -> client.Item:
     logger.info("fault: slow request started")
     await asyncio.sleep(0.5)
-    return Item(item_id, "slow")
+    return client.Item(item_id, "slow")
 
 
-async def stuck_item(self: Client, previous: Callable[..., Any], item_id: str) -> Item:
+async def stuck_item(self: Client, previous: Callable[..., Any], item_id: str) -> client.Item:
     logger.info("fault: stuck request started")
     await asyncio.sleep(60)
-    return Item(item_id, "stuck")
+    return client.Item(item_id, "stuck")
 
 
 def slow_teardown() -> None:

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from {{ cookiecutter.package_name }} import app, http11
-from {{ cookiecutter.package_name }}.http11 import Request, Response
 from {{ cookiecutter.package_name }}.client import {{ cookiecutter.__prefix }}Client
 from {{ cookiecutter.package_name }}.entrypoint import SupervisedTaskManager
 from {{ cookiecutter.package_name }}.environment import get_app_environment
+from {{ cookiecutter.package_name }}.http11 import Request, Response
 
 
 @pytest.fixture
@@ -116,7 +116,8 @@ async def test_a_route_added_to_the_table_is_served(server: app.{{ cookiecutter.
         return Response(200, f"hello {request.params['who']} {request.method}".encode())
 
     server.routes["GET", "/hello/{who}"] = hello
-    answer = await exchange(server, b"GET /hello/you HTTP/1.1\r\n" + AUTH + b"Connection: close\r\n\r\n")
+    hello = b"GET /hello/you HTTP/1.1\r\n" + AUTH + b"Connection: close\r\n\r\n"
+    answer = await exchange(server, hello)
     assert answer.endswith(b"hello you GET")
 
 
@@ -258,8 +259,10 @@ async def test_a_body_is_read_by_content_length_and_routed_with_params(
     get = b"GET /items/1 HTTP/1.1\r\n" + AUTH + b"Connection: close\r\n\r\n"
     answer = await exchange(server, post + get)  # both on one keep-alive connection
     created, fetched = answer.split(b"HTTP/1.1 ")[1:]
-    assert created.startswith(b"201") and b"Location: /items/1\r\n" in created
-    assert fetched.startswith(b"200") and fetched.endswith(b'{"id": "1", "name": "first"}\n')
+    assert created.startswith(b"201")
+    assert b"Location: /items/1\r\n" in created
+    assert fetched.startswith(b"200")
+    assert fetched.endswith(b'{"id": "1", "name": "first"}\n')
 
 
 async def test_expect_100_continue_is_answered_before_the_body(

@@ -211,7 +211,6 @@ class {{ cookiecutter.__prefix }}Server:
             if self._socket is not None:
                 self._socket.close()
 
-
     def _shut_connections(self) -> None:
         for connection in list(self._uvicorn.server_state.connections):
             connection.shutdown()  # idle: closed now; busy: after its response
