@@ -2,8 +2,8 @@
 # the imported Debian testing tree (@BASE@), since no registry is reachable.
 # @V@ and @BASE@ are filled in by .ci/prepare.
 FROM @BASE@
-# .ci/prepare rebuilds the tag when the tree it was built on changes.
-LABEL aat.base="@BASE@"
+# .ci/prepare rebuilds the tag when what it was made from changes.
+LABEL aat.key="@KEY@"
 # The host's CA bundle as the system bundle: the index is reached through a
 # TLS-inspecting proxy that only the host's bundle trusts.
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
