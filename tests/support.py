@@ -87,7 +87,8 @@ def install(project: Path, venv: Path, python: str, wheels: Path) -> Installed:
         for requirement in metadata["dependencies"] + metadata["optional-dependencies"]["test"]
         if not any(requirement.startswith(name) for name in local)
     ]
-    pip = [*UV, "pip", "install", "--quiet", "--python", str(venv_python)]
+    # Compiled at install, as pip does: else the first test processes all compile at once.
+    pip = [*UV, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv_python)]
     run([*pip, "hatchling", *public])
     run(
         [

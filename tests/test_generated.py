@@ -10,6 +10,7 @@ import pytest
 
 from support import DEFAULT, SUITES, Combo, Installed, finish, start, wait_until_listening
 
+STARTUP_S = 20  # a liveness bound for a process start on a loaded machine
 ENV = {"MODE": "dev", "API_KEY": "sk-PROBE", "SERVER_PORT": "0", "LOG_LEVEL": "DEBUG"}
 Get = Callable[[Combo], Installed]
 
@@ -61,7 +62,7 @@ def test_a_crashing_task_exits_1(installed: Get, combo: Combo) -> None:
     project = installed(combo)
     faults = project.project / "tests" / "faults.py"
     process = start([str(project.python), str(faults), "crash-task"], ENV)
-    output = finish(process, [])
+    output = finish(process, [], timeout=STARTUP_S)
     assert process.returncode == 1, output
     assert output.count("Traceback") == 1
 
@@ -70,7 +71,7 @@ def test_a_crashing_task_exits_1(installed: Get, combo: Combo) -> None:
 def test_bad_config_exits_78(installed: Get, combo: Combo) -> None:
     project = installed(combo)
     process = start([str(project.script("run-my-app"))], {**ENV, "SERVER_PORT": "abc"})
-    output = finish(process, [])
+    output = finish(process, [], timeout=STARTUP_S)
     assert process.returncode == 78, output
     assert output.splitlines() == [
         "Configuration error: SERVER_PORT must be an integer from 0 to 65535, got 'abc'"
@@ -81,6 +82,6 @@ def test_bad_config_exits_78(installed: Get, combo: Combo) -> None:
 def test_python_dash_m_runs_the_same_service(installed: Get, combo: Combo) -> None:
     project = installed(combo)
     process = start([str(project.python), "-m", "my_app"], {**ENV, "MODE": ""})
-    output = finish(process, [])
+    output = finish(process, [], timeout=STARTUP_S)
     assert process.returncode == 78
     assert output == "Configuration error: MODE environment variable is required\n"

@@ -17,6 +17,10 @@ import pytest
 SCRIPT = Path(sys.executable).with_name("run-{{ cookiecutter.project_slug }}")
 FAULTS = Path(__file__).with_name("faults.py")
 LISTENING = re.compile(r"Listening on http://(\S+):(\d+)")
+# A liveness bound for anything that includes starting the interpreter and importing
+# the service (a framework import can take seconds on a loaded machine); it catches
+# hangs, it measures nothing.
+STARTUP_S = 20.0
 BASE_ENV = {"MODE": "dev", "API_KEY": "test-key", "SERVER_PORT": "0", "SHUTDOWN_TIMEOUT": "1"}
 
 
@@ -51,7 +55,9 @@ class Service:
         with self._changed:
             return "".join(self.lines)
 
-    def wait_for_line(self, pattern: str | re.Pattern[str], timeout: float = 10) -> re.Match[str]:
+    def wait_for_line(
+        self, pattern: str | re.Pattern[str], timeout: float = STARTUP_S
+    ) -> re.Match[str]:
         """Return the first output line matching `pattern`; fail after `timeout` seconds."""
         compiled = re.compile(pattern)
         deadline = time.monotonic() + timeout
@@ -65,7 +71,7 @@ class Service:
                     pytest.fail(f"no line matching {compiled.pattern!r}:\n{''.join(self.lines)}")
                 self._changed.wait(remaining)
 
-    def wait_until_listening(self, timeout: float = 10) -> tuple[str, int]:
+    def wait_until_listening(self, timeout: float = STARTUP_S) -> tuple[str, int]:
         """Wait for the startup line; return the address really bound."""
         match = self.wait_for_line(LISTENING, timeout)
         return match[1], int(match[2])
@@ -73,7 +79,7 @@ class Service:
     def send_signal(self, sig: signal.Signals) -> None:
         self.process.send_signal(sig)
 
-    def wait(self, timeout: float = 10) -> int:
+    def wait(self, timeout: float = STARTUP_S) -> int:
         """Wait for the process to exit; return its exit code. Fail if it hangs."""
         try:
             code = self.process.wait(timeout)

@@ -7,7 +7,7 @@ entrypoint.run(). SHUTDOWN_TIMEOUT is 1 s (helpers.BASE_ENV).
 import signal
 import socket
 
-from helpers import StartService
+from helpers import STARTUP_S, StartService
 
 
 def tracebacks(output: str) -> int:
@@ -16,7 +16,7 @@ def tracebacks(output: str) -> int:
 
 def test_a_crashing_task_exits_1_with_one_traceback(start_service: StartService) -> None:
     service = start_service({}, "crash-task")
-    assert service.wait(timeout=5) == 1
+    assert service.wait(timeout=STARTUP_S) == 1
     assert tracebacks(service.output) == 1
     assert "injected task failure" in service.output
     assert service.output.count("Shutdown complete") == 1
@@ -24,7 +24,7 @@ def test_a_crashing_task_exits_1_with_one_traceback(start_service: StartService)
 
 def test_two_tasks_failing_at_once_are_each_logged_once(start_service: StartService) -> None:
     service = start_service({}, "crash-two")
-    assert service.wait(timeout=5) == 1
+    assert service.wait(timeout=STARTUP_S) == 1
     assert tracebacks(service.output) == 2
     assert service.output.count("first injected failure") == 1
     assert service.output.count("second injected failure") == 1
@@ -41,7 +41,7 @@ def test_a_task_raising_during_shutdown_exits_1(start_service: StartService) -> 
 
 def test_a_failing_initialize_exits_1_with_one_traceback(start_service: StartService) -> None:
     service = start_service({}, "crash-initialize")
-    assert service.wait(timeout=5) == 1
+    assert service.wait(timeout=STARTUP_S) == 1
     assert tracebacks(service.output) == 1
     assert "Startup failed" in service.output
     assert "Listening on" not in service.output

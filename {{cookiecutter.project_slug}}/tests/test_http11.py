@@ -116,8 +116,8 @@ async def test_a_route_added_to_the_table_is_served(server: app.{{ cookiecutter.
         return Response(200, f"hello {request.params['who']} {request.method}".encode())
 
     server.routes["GET", "/hello/{who}"] = hello
-    hello = b"GET /hello/you HTTP/1.1\r\n" + AUTH + b"Connection: close\r\n\r\n"
-    answer = await exchange(server, hello)
+    request = b"GET /hello/you HTTP/1.1\r\n" + AUTH + b"Connection: close\r\n\r\n"
+    answer = await exchange(server, request)
     assert answer.endswith(b"hello you GET")
 
 

@@ -17,7 +17,7 @@ import pytest
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.environment import VARIABLES
 
-from helpers import BASE_ENV, SCRIPT, Service, StartService, get
+from helpers import BASE_ENV, SCRIPT, STARTUP_S, Service, StartService, get
 
 NOISE = (
     "Traceback",
@@ -163,7 +163,7 @@ def test_a_port_in_use_exits_1_with_one_line_before_anything_starts(
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         service = start_service({"SERVER_PORT": str(port)})
-        assert service.wait(timeout=5) == 1
+        assert service.wait(timeout=STARTUP_S) == 1
     [line] = service.output.splitlines()
     assert f"127.0.0.1:{port}" in line
     assert "in use" in line
@@ -172,7 +172,7 @@ def test_a_port_in_use_exits_1_with_one_line_before_anything_starts(
 
 def test_an_address_not_on_this_host_exits_1_with_one_line(start_service: StartService) -> None:
     service = start_service({"SERVER_IP": "192.0.2.1"})  # TEST-NET-1: never a local address
-    assert service.wait(timeout=5) == 1
+    assert service.wait(timeout=STARTUP_S) == 1
     [line] = service.output.splitlines()
     assert "192.0.2.1" in line
     assert "Traceback" not in service.output
@@ -186,7 +186,7 @@ def test_bad_config_exits_78_with_one_line(
     start_service: StartService, env: dict[str, str], variable: str
 ) -> None:
     service = start_service(env)
-    assert service.wait(timeout=5) == 78
+    assert service.wait(timeout=STARTUP_S) == 78
     [line] = service.output.splitlines()
     assert variable in line
 
@@ -202,7 +202,7 @@ def test_every_config_problem_is_listed_in_one_run(start_service: StartService) 
             "API_KEY_FILE": "/nonexistent",
         }
     )
-    assert service.wait(timeout=5) == 78
+    assert service.wait(timeout=STARTUP_S) == 78
     lines = service.output.splitlines()
     assert [line.split()[2] for line in lines] == [
         "MODE",
