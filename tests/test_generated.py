@@ -26,7 +26,7 @@ def test_the_generated_suite_passes(installed: Get, combo: Combo) -> None:
     ).stdout.strip()
     print(f"{combo.flavor}-{combo.transport} on Python {version}")
     result = subprocess.run(
-        [str(project.python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [str(project.python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *combo.pytest_args],
         cwd=project.project,
         capture_output=True,
         text=True,

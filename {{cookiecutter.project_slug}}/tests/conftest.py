@@ -8,7 +8,7 @@ import pytest
 from helpers import BASE_ENV, FAULTS, SCRIPT, Service, StartService
 
 
-@pytest.fixture(params=["uvloop", "asyncio"])
+@pytest.fixture(params=["uvloop", "asyncio"], ids=["uvloop", "asyncio-loop"])
 def start_service(request: pytest.FixtureRequest) -> Iterator[StartService]:
     """Start the service on each event loop; kill leftovers at teardown."""
     started: list[Service] = []
