@@ -79,7 +79,7 @@ def test_names_render_an_importable_package(
     assert project.name == slug
     assert_importable(project, package)
     pyproject = (project / "pyproject.toml").read_text()
-    assert f'run-{slug} = "{package}.entrypoint:run"' in pyproject
+    assert f'run-{slug} = "{package}.__main__:run"' in pyproject
 
 
 @pytest.mark.parametrize(

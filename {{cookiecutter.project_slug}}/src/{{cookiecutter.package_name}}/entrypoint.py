@@ -37,6 +37,9 @@ from .environment import VARIABLES, AppEnvironment, ConfigError, get_app_environ
 {%- if cookiecutter.flavor == "minimal" %}
 from .graceful_exit import SimpleGracefulExit as GracefulExit
 from .graceful_exit import wrap_in_system_exit
+{%- endif %}
+from .logs import configure_logging
+{%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
@@ -89,7 +92,7 @@ async def main() -> int:
     env = _read_config()
     if env is None:
         return EXIT_CONFIG
-    logging.basicConfig(level=env.LOG_LEVEL, format=LOG_FORMAT)
+    configure_logging(env.LOG_LEVEL, env.LOG_FORMAT)
 
     tm = SupervisedTaskManager()
     client = {{ cookiecutter.__prefix }}Client(environment=env, task_manager=tm)
@@ -217,13 +220,15 @@ def parse_args(argv: Sequence[str] | None = None) -> "argparse.Namespace":
     return parser.parse_args(argv)
 
 
-def run() -> None:
-    """Console-script entry point: run main() and leave with its exit code.
+def run(latched: Sequence[int] = ()) -> None:
+    """Run main() and leave with its exit code; __main__.run() calls it.
 
-    Uses uvloop where it is installed, asyncio otherwise (Windows). SIGTERM and
-    SIGINT are never fatal: GracefulExit owns them while the service runs; a
-    signal that arrives before it takes over still stops the service, and one
-    that arrives once main() has returned is ignored.
+    `latched` holds the SIGTERMs and SIGINTs that the console script's latch
+    (__main__) recorded since the process started; any there stops the service
+    right after startup. Uses uvloop where it is installed, asyncio otherwise
+    (Windows). SIGTERM and SIGINT are never fatal: GracefulExit owns them while
+    the service runs; a signal that arrives before it takes over still stops
+    the service, and one that arrives once main() has returned is ignored.
     """
     if sys.argv[1:] and parse_args().check_config:
         if _read_config() is None:
@@ -233,6 +238,9 @@ def run() -> None:
     _signals_outside_loop.clear()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _note_signal)
+    # Taken over only now, so that no signal is lost: each one is either in
+    # `latched` already or arrives at _note_signal.
+    _signals_outside_loop.extend(latched)
     try:
         exit_code = _event_loop_runner()(main())
     finally:
