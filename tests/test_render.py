@@ -26,13 +26,18 @@ COMMON = {
     "src/my_app/client.py",
     "src/my_app/entrypoint.py",
     "src/my_app/environment.py",
+    "src/my_app/logs.py",
+    "src/my_app/notify.py",
     "tests/conftest.py",
     "tests/faults.py",
     "tests/helpers.py",
     "tests/test_app.py",
     "tests/test_environment.py",
     "tests/test_faults.py",
+    "tests/test_logs.py",
+    "tests/test_notify.py",
     "tests/test_shutdown.py",
+    "tests/test_startup_signals.py",
 }
 MINIMAL_ONLY = {
     "src/my_app/task_manager.py",
