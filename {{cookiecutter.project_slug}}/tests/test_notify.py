@@ -183,7 +183,9 @@ async def test_cancelling_a_send_closes_its_connection() -> None:
         await asyncio.wait_for(received.closed.wait(), 5)
 
 
-@pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "http:///no-host", "not a url"])
+@pytest.mark.parametrize(
+    "url", ["ftp://127.0.0.1/x", "http:///no-host", "not a url", "http://[::1/", "http://h:x/"]
+)
 async def test_a_url_that_is_not_http_is_false(caplog: pytest.LogCaptureFixture, url: str) -> None:
     assert await send_shutdown_notice(Secret(url + TOKEN), PAYLOAD, timeout_s=5) is False
     assert len(warnings(caplog)) == 1

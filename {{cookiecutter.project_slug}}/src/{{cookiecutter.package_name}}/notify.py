@@ -15,7 +15,7 @@ from collections.abc import Mapping
 {%- if cookiecutter.flavor == "minimal" %}
 from logging import getLogger as get_logger
 {%- endif %}
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 {%- if cookiecutter.flavor == "caesari" %}
 
 from caesari_logger.std_logger import get_logger
@@ -73,13 +73,13 @@ async def send_shutdown_notice(
     naming the kind of failure, never the URL nor any part of it but the
     scheme, and returns False.
     """
-    parts = urlsplit(url.reveal())
-    scheme = parts.scheme if parts.scheme in ("http", "https") else "non-http"
+    scheme = url.reveal().partition(":")[0].lower()
+    scheme = scheme if scheme in ("http", "https") else "non-http"
     writer: asyncio.StreamWriter | None = None
     status: int | None = None
     failure = ""
     try:
-        host, port, request = _request(parts, payload)
+        host, port, request = _request(url.reveal(), payload)
         async with asyncio.timeout(timeout_s):
             reader, writer = await asyncio.open_connection(
                 host, port, ssl=ssl.create_default_context() if scheme == "https" else None
@@ -94,10 +94,10 @@ async def send_shutdown_notice(
     finally:
         if writer is not None:
             writer.close()  # at once, if anything above did not finish
-    if status is None:
+    if status is None:  # an error once the status line was in (closing) does not count
         logger.warning("Shutdown notice not sent to the %s webhook: %s", scheme, failure)
         return False
-    if not 200 <= status < 300:  # a failure after the answer was in (closing) is no failure
+    if not 200 <= status < 300:
         logger.warning("Shutdown notice not accepted by the %s webhook: HTTP %d", scheme, status)
         return False
     return True
@@ -107,12 +107,13 @@ class _Failure(Exception):
     """A failure described in our own words, which hold no part of the URL."""
 
 
-def _request(parts: SplitResult, payload: Mapping[str, object]) -> tuple[str, int, bytes]:
-    """Return the host, the port and the whole request (head and JSON body)."""
+def _request(url: str, payload: Mapping[str, object]) -> tuple[str, int, bytes]:
+    """Return the host, the port and the whole request (head and JSON body) for `url`."""
     try:
+        parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise _Failure("the URL's port is not a number from 1 to 65535") from None
+    except ValueError:  # its message may quote the URL
+        raise _Failure("the URL does not parse, or its port is not a number") from None
     host = parts.hostname
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if parts.scheme not in ("http", "https") or not host:
