@@ -100,7 +100,9 @@ def test_configure_logging_text(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.usefixtures("configure")
-def test_uncaught_exceptions_and_warnings_become_json(capsys: pytest.CaptureFixture[str]) -> None:
+def test_uncaught_and_unraisable_exceptions_and_warnings_become_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     configure_logging("INFO", "json")
     try:
         raise RuntimeError("uncaught")
@@ -112,12 +114,20 @@ def test_uncaught_exceptions_and_warnings_become_json(capsys: pytest.CaptureFixt
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.warn("careful", UserWarning, stacklevel=1)
+
+    class Unfinalizable:
+        def __del__(self) -> None:
+            raise ValueError("in __del__")
+
+    Unfinalizable()  # gone at once: its __del__ raises where nothing can catch it
     entries = json_lines(capsys.readouterr().err)
-    assert [e["level"] for e in entries] == ["CRITICAL", "CRITICAL", "WARNING"]
+    assert [e["level"] for e in entries] == ["CRITICAL", "CRITICAL", "WARNING", "ERROR"]
     assert "RuntimeError: uncaught" in str(entries[0]["exc"])
     assert "ZeroDivisionError" in str(entries[1]["exc"])
     assert "'worker'" in str(entries[1]["message"])
     assert "careful" in str(entries[2]["message"])
+    assert str(entries[3]["message"]).startswith("Exception ignored")
+    assert "ValueError: in __del__" in str(entries[3]["exc"])
 
 
 def test_configure_logging_rejects_an_unknown_format() -> None:

@@ -97,14 +97,22 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     if args.exc_type is SystemExit:
         return  # what the default hook does too
     name = args.thread.name if args.thread is not None else "unknown"
-    exc_info = (args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
+    exc_value = args.exc_value if args.exc_value is not None else args.exc_type()
+    exc_info = (args.exc_type, exc_value, args.exc_traceback)
     logger.critical("Uncaught exception in thread %r", name, exc_info=exc_info)
 
 
 def _log_unraisable(unraisable: "sys.UnraisableHookArgs") -> None:
+    # As the default hook words it: "Exception ignored in: <object>", or a
+    # message of its own (Python 3.13+ puts the object into err_msg).
     message = unraisable.err_msg or "Exception ignored in"
     exc_info = None
     if unraisable.exc_type is not None:
-        exc_value = unraisable.exc_value or unraisable.exc_type()
+        exc_value = unraisable.exc_value
+        if exc_value is None:
+            exc_value = unraisable.exc_type()
         exc_info = (unraisable.exc_type, exc_value, unraisable.exc_traceback)
-    logger.error("%s: %r", message, unraisable.object, exc_info=exc_info)
+    if unraisable.object is None:
+        logger.error("%s", message, exc_info=exc_info)
+    else:
+        logger.error("%s: %r", message, unraisable.object, exc_info=exc_info)
