@@ -40,14 +40,17 @@ linux_only = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="
 
 
 @linux_only
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 @pytest.mark.parametrize("offset_s", [0.03, 0.05, 0.1, 0.2])
-def test_sigterm_soon_after_exec_exits_0(start_service: StartService, offset_s: float) -> None:
+def test_a_signal_soon_after_exec_exits_0(
+    start_service: StartService, offset_s: float, sig: signal.Signals
+) -> None:
     service = start_service()
     time.sleep(offset_s)  # the moment under test, not a wait for an event
     # How soon an interpreter starts depends on the machine, not on the service:
     # on a busy one it may not have latched yet; then signal as soon as it has.
     wait_for_sigterm_handler(service)
-    service.send_signal(signal.SIGTERM)
+    service.send_signal(sig)
     code = service.wait(timeout=5)
     assert code == 0, service.output
     assert "Traceback" not in service.output

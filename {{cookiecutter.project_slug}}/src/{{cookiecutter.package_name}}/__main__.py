@@ -17,7 +17,8 @@ def _latch(signum: int, frame: object) -> None:
     latched.append(signum)
 
 
-for _signum in (signal.SIGTERM, signal.SIGINT):
+# SIGINT first: once SIGTERM has a handler, both have (the tests rely on it).
+for _signum in (signal.SIGINT, signal.SIGTERM):
     signal.signal(_signum, _latch)
 
 
