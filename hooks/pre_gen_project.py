@@ -2,10 +2,11 @@
 
 The answers reach this file as JSON (``tojson``) inside a raw string: JSON never
 holds three unescaped quotes in a row, so no answer can end the string, break
-this file or inject code into it (``tojson`` also escapes non-ASCII, so the
-hook renders even when an answer cannot be written as UTF-8). A rejected answer prints one line that names
-the field and says what is allowed, then exits 1; cookiecutter then deletes the
-new folder.
+this file or inject code into it. ``tojson`` also escapes non-ASCII, so this
+hook still renders, and rejects it, when an answer cannot be written as UTF-8
+(the files after it could not be). A rejected answer prints one line that
+names the field and says what is allowed, then exits 1; cookiecutter then
+deletes the new folder.
 """
 
 import json
