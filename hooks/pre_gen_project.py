@@ -2,9 +2,11 @@
 
 The answers reach this file as JSON (``tojson``) inside a raw string: JSON never
 holds three unescaped quotes in a row, so no answer can end the string, break
-this file or inject code into it. A rejected answer prints one line that names
-the field and says what is allowed, then exits 1; cookiecutter then deletes the
-new folder.
+this file or inject code into it. ``tojson`` also escapes non-ASCII, so this
+hook still renders, and rejects it, when an answer cannot be written as UTF-8
+(the files after it could not be). A rejected answer prints one line that
+names the field and says what is allowed, then exits 1; cookiecutter then
+deletes the new folder.
 """
 
 import json
@@ -19,6 +21,8 @@ ANSWERS = json.loads(
         "project_slug": cookiecutter.project_slug,
         "package_name": cookiecutter.package_name,
         "server_port": cookiecutter.server_port,
+        "description": cookiecutter.description,
+        "author_name": cookiecutter.author_name,
     } | tojson }}"""
 )
 
@@ -59,8 +63,29 @@ DEPENDENCIES = frozenset(
 )
 
 
+# The free-text answers, in prompt order; server_port is checked further down.
+TEXT = ("project_name", "project_slug", "package_name", "description", "author_name")
+
+
+def writable_as_utf8(text: str) -> bool:
+    """Whether `text` encodes as UTF-8: False when it holds lone surrogates, which is
+    what Python makes of non-ASCII input under a non-UTF-8 locale (e.g. LC_ALL=C)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def problem(answers: dict[str, str]) -> str | None:
     """Return one line naming the first invalid answer and what is allowed, or None."""
+    for field in (*TEXT, "server_port"):
+        if not writable_as_utf8(answers[field]):
+            return (
+                f"{field}: the answer cannot be written as UTF-8 (it was read under a "
+                "non-UTF-8 locale); run cookiecutter with a UTF-8 locale, e.g. "
+                "LC_ALL=C.UTF-8 or PYTHONUTF8=1"
+            )
     name, slug, package = answers["project_name"], answers["project_slug"], answers["package_name"]
     port = answers["server_port"]
     if not answers["name_slug"]:

@@ -1,6 +1,7 @@
 """The prompts and what the pre-generation hook accepts or rejects."""
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -25,13 +26,18 @@ PROMPTS = [
 ]
 
 
-def cookiecutter(output: Path, *answers: str) -> subprocess.CompletedProcess[str]:
-    """Run the real command line with --no-input, rendering into `output`."""
+def cookiecutter(
+    output: Path, *answers: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command line with --no-input, rendering into `output`; `env` is
+    added to our environment."""
     return subprocess.run(
         [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), *answers],
         cwd=output,
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
+        errors="backslashreplace",
         check=False,
         timeout=60,
     )
@@ -75,7 +81,7 @@ def test_names_render_an_importable_package(
     assert project.name == slug
     assert_importable(project, package)
     pyproject = (project / "pyproject.toml").read_text()
-    assert f'run-{slug} = "{package}.entrypoint:run"' in pyproject
+    assert f'run-{slug} = "{package}.__main__:run"' in pyproject
 
 
 @pytest.mark.parametrize(
@@ -133,3 +139,31 @@ def test_quotes_in_free_text_answers_read_back_exactly(render: Callable[..., Pat
     metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
     assert metadata["description"] == text
     assert metadata["authors"] == [{"name": text}]
+
+
+# Under the C locale without UTF-8 mode, Python decodes the command line as ASCII
+# with surrogateescape: each non-ASCII byte becomes a lone surrogate.
+C_LOCALE = {"LC_ALL": "C", "PYTHONUTF8": "0"}
+
+
+@pytest.mark.parametrize("field", ["project_name", "description", "author_name"])
+def test_an_answer_read_under_a_non_utf8_locale_is_rejected_with_one_line_and_no_folder(
+    tmp_path: Path, field: str
+) -> None:
+    result = cookiecutter(tmp_path, f"{field}=\u00dcn\u00efcode \u00c1pp", env=C_LOCALE)
+    assert result.returncode != 0
+    ours = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+    ours = [line for line in ours if "Stopping generation" not in line]
+    assert len(ours) == 1, result.stderr
+    assert ours[0].startswith(f"ERROR: {field}: ")
+    assert "LC_ALL=C.UTF-8" in ours[0]
+    assert "UnicodeEncodeError" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_same_answer_under_a_utf8_locale_renders(tmp_path: Path) -> None:
+    utf8 = {"LC_ALL": "C.UTF-8", "PYTHONUTF8": "0"}
+    result = cookiecutter(tmp_path, "project_name=\u00dcn\u00efcode \u00c1pp", env=utf8)
+    assert result.returncode == 0, result.stderr
+    assert [path.name for path in tmp_path.iterdir()] == ["unicode-app"]
+    assert "\u00dcn\u00efcode \u00c1pp" in (tmp_path / "unicode-app" / "README.md").read_text()

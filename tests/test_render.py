@@ -26,13 +26,19 @@ COMMON = {
     "src/my_app/client.py",
     "src/my_app/entrypoint.py",
     "src/my_app/environment.py",
+    "src/my_app/logs.py",
+    "src/my_app/notify.py",
     "tests/conftest.py",
     "tests/faults.py",
     "tests/helpers.py",
     "tests/test_api.py",
     "tests/test_environment.py",
     "tests/test_faults.py",
+    "tests/test_logs.py",
+    "tests/test_notify.py",
     "tests/test_shutdown.py",
+    "tests/test_shutdown_notice.py",
+    "tests/test_startup_signals.py",
 }
 FLAVOR_ONLY = {
     "minimal": {
@@ -62,6 +68,8 @@ TRANSPORT_NEUTRAL = [
     "src/my_app/environment.py",
     "src/my_app/task_manager.py",
     "src/my_app/graceful_exit.py",
+    "src/my_app/logs.py",
+    "src/my_app/notify.py",
 ]
 # GitHub expressions in the workflow are meant to survive rendering.
 LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")

@@ -1,15 +1,20 @@
 """Run the service with faults injected: `python faults.py [--loop asyncio] [FAULT ...] [-- ARGS]`.
 
 The faults patch {{ cookiecutter.__prefix }}Client, whose methods every transport calls
-(so `slow-item` makes `GET /items/<id>` slow on any transport), then call
-entrypoint.run(): the product code carries no test hooks. Each fault logs a
-"fault:" line the tests can wait on.
+(so `slow-item` makes `GET /items/<id>` slow on any transport), then run the
+service as the run-{{ cookiecutter.project_slug }} command does (its __main__ module, imported
+first, latches signals before the imports below): the product code carries no
+test hooks. Each fault logs a "fault:" line the tests can wait on.
 
 --loop asyncio hides uvloop, so run() falls back to the standard loop;
 --no-add-signal-handler also makes loop.add_signal_handler unavailable, as on
 Windows, so the signal.signal fallback is used.
 """
 
+# First, as in the run-{{ cookiecutter.project_slug }} command: it latches SIGTERM and SIGINT.
+from {{ cookiecutter.package_name }} import __main__ as command
+
+# isort: split
 import argparse
 import asyncio
 import atexit
@@ -20,7 +25,7 @@ from collections.abc import Callable, Coroutine
 from functools import partialmethod
 from typing import Any
 
-from {{ cookiecutter.package_name }} import client, entrypoint
+from {{ cookiecutter.package_name }} import client
 
 Client = client.{{ cookiecutter.__prefix }}Client
 logger = logging.getLogger("faults")
@@ -179,7 +184,7 @@ def main() -> None:
         owner, attribute, fault = FAULTS[name]
         setattr(owner, attribute, partialmethod(fault, getattr(owner, attribute)))
     sys.argv[1:] = service_args
-    entrypoint.run()
+    command.run()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ def test_defaults() -> None:
     assert env.LOG_LEVEL == "INFO"
     assert env.SHUTDOWN_TIMEOUT == float("{{ cookiecutter._shutdown_timeout_s }}")
     assert env.DRAIN_DELAY == 0
+    assert env.LOG_FORMAT == "text"
+    assert env.NOTIFY_URL is None
 
 
 def test_reads_the_process_environment_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,6 +82,8 @@ def test_empty_optional_values_mean_the_default() -> None:
         ("SHUTDOWN_TIMEOUT", "inf"),
         ("DRAIN_DELAY", "-0.5"),
         ("DRAIN_DELAY", "nan"),
+        ("LOG_FORMAT", "xml"),
+        ("LOG_FORMAT", "json "),
     ],
 )
 def test_invalid_value_names_the_variable(name: str, value: str) -> None:
@@ -97,6 +101,59 @@ def test_log_level_in_any_case() -> None:
     assert get_app_environment({**VALID, "LOG_LEVEL": "debug"}).LOG_LEVEL == "DEBUG"
 
 
+@pytest.mark.parametrize(
+    ("mode", "log_format"), [("dev", "text"), ("prod", "json"), ("staging", "json")]
+)
+def test_log_format_follows_mode_by_default(mode: str, log_format: str) -> None:
+    assert get_app_environment({**VALID, "MODE": mode}).LOG_FORMAT == log_format
+    assert get_app_environment({**VALID, "MODE": mode, "LOG_FORMAT": ""}).LOG_FORMAT == log_format
+
+
+@pytest.mark.parametrize(("value", "log_format"), [("JSON", "json"), ("Text", "text")])
+def test_log_format_in_any_case(value: str, log_format: str) -> None:
+    env = get_app_environment({**VALID, "MODE": "prod", "LOG_FORMAT": value})
+    assert env.LOG_FORMAT == log_format
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/services/sk-PROBE",
+        "http://127.0.0.1:9000/hook?token=sk-PROBE",
+        "HTTPS://[::1]/sk-PROBE",
+    ],
+)
+def test_notify_url_is_held_as_a_secret(url: str) -> None:
+    env = get_app_environment({**VALID, "NOTIFY_URL": url})
+    assert env.NOTIFY_URL is not None
+    assert env.NOTIFY_URL.reveal() == url
+    for text in (repr(env), str(env), str(dataclasses.asdict(env)), repr(env.NOTIFY_URL)):
+        assert "sk-PROBE" not in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/sk-PROBE",
+        "hooks.example.com/services/sk-PROBE",
+        "https:///sk-PROBE",
+        "https://user:sk-PROBE@example.com/",
+        "https://example.com:99999/sk-PROBE",
+        "https://example.com:0/sk-PROBE",
+        "https://example.com:port/sk-PROBE",
+        "https://example.com/sk-PROBE two",
+        " https://example.com/sk-PROBE",
+        "https://example.com/sk-PROBE\n",
+        "https://bücher.example/sk-PROBE",
+    ],
+)
+def test_a_bad_notify_url_is_reported_without_its_value(url: str) -> None:
+    [problem] = problems({**VALID, "NOTIFY_URL": url})
+    assert problem.startswith("NOTIFY_URL must be an http:// or https:// URL")
+    assert "sk-PROBE" not in problem
+    assert "example" not in problem
+
+
 def test_drain_delay_must_be_below_shutdown_timeout() -> None:
     [problem] = problems({**VALID, "SHUTDOWN_TIMEOUT": "2", "DRAIN_DELAY": "2"})
     assert problem.startswith("DRAIN_DELAY must be below SHUTDOWN_TIMEOUT")
@@ -105,13 +162,23 @@ def test_drain_delay_must_be_below_shutdown_timeout() -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    found = problems({"SERVER_PORT": "x", "LOG_LEVEL": "loud", "SHUTDOWN_TIMEOUT": "0"})
+    found = problems(
+        {
+            "SERVER_PORT": "x",
+            "LOG_LEVEL": "loud",
+            "LOG_FORMAT": "xml",
+            "SHUTDOWN_TIMEOUT": "0",
+            "NOTIFY_URL": "x",
+        }
+    )
     assert [line.split()[0] for line in found] == [
         "MODE",
         "SERVER_PORT",
         "LOG_LEVEL",
+        "LOG_FORMAT",
         "SHUTDOWN_TIMEOUT",
         "API_KEY",
+        "NOTIFY_URL",
     ]
 
 

@@ -1,7 +1,7 @@
 """Failures inside the service: each ends in one shutdown and the right exit code.
 
-Faults are injected by faults.py, which patches the client and calls
-entrypoint.run(). SHUTDOWN_TIMEOUT is 1 s (helpers.BASE_ENV).
+Faults are injected by faults.py, which patches the client and then runs the
+service as the command does. SHUTDOWN_TIMEOUT is 1 s (helpers.BASE_ENV).
 """
 
 import signal

@@ -15,7 +15,7 @@ class App:
     def __init__(self) -> None:
         self.stop_requested = asyncio.Event()
 
-    def request_stop(self) -> None:
+    def request_stop(self, reason: str = "") -> None:
         self.stop_requested.set()
 
 

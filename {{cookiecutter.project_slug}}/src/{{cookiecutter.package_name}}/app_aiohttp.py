@@ -27,12 +27,12 @@ from caesari_logger.std_logger import get_logger
 
 from .client import {{ cookiecutter.__prefix }}Client
 from .environment import AppEnvironment
+from .logs import log_access
 {%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
 logger = get_logger(__name__)
-access_logger = get_logger(f"{__name__}.access")
 PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 MAX_BODY_BYTES = 1024 * 1024  # more gets 413
 ACCEPT_SETTLE_S = 0.001  # see exit_handler()
@@ -94,6 +94,7 @@ class {{ cookiecutter.__prefix }}Server:
         self.tm = task_manager
         self.ready = False
         self.shutdown_step = "not started"  # names the step a missed deadline interrupted
+        self.stop_reason = ""
         self.app = web.Application(middlewares=[self._track], client_max_size=MAX_BODY_BYTES)
         self.app[SERVER] = self
         self.app.add_routes(routes)
@@ -130,9 +131,14 @@ class {{ cookiecutter.__prefix }}Server:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         return scheme.lower() == "bearer" and self.env.API_KEY.matches(token)
 
-    def request_stop(self) -> None:
-        """Ask the service to stop; the shutdown itself runs in exit_handler()."""
+    def request_stop(self, reason: str = "a stop request") -> None:
+        """Ask the service to stop; the shutdown itself runs in exit_handler().
+
+        `reason` (the signal's name, from the graceful-exit helper) is kept in
+        `stop_reason` for the shutdown notice; the first request's wins.
+        """
         self.ready = False
+        self.stop_reason = self.stop_reason or reason
         self.tm.stop_signal.set()
 
     async def bind(self) -> None:
@@ -187,10 +193,3 @@ class {{ cookiecutter.__prefix }}Server:
             self._drained.set()
             if self._socket is not None:
                 self._socket.close()
-
-
-def log_access(method: str, path: str, status: int, started: float) -> None:
-    """Log one access line; `started` is the request's time.perf_counter() start."""
-    duration_ms = round((time.perf_counter() - started) * 1000, 1)
-    fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
-    access_logger.info("%s %s %d %.1f ms", method, path, status, duration_ms, extra=fields)

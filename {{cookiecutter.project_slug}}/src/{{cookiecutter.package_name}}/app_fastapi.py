@@ -33,12 +33,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__
 from .client import {{ cookiecutter.__prefix }}Client
 from .environment import AppEnvironment, AppMode
+from .logs import log_access
 {%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
 logger = get_logger(__name__)
-access_logger = get_logger(f"{__name__}.access")
 PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 MAX_BODY_BYTES = 1024 * 1024  # more gets 413
 ACCEPT_SETTLE_S = 0.001  # see exit_handler()
@@ -117,6 +117,7 @@ class {{ cookiecutter.__prefix }}Server:
         self.tm = task_manager
         self.ready = False
         self.shutdown_step = "not started"  # names the step a missed deadline interrupted
+        self.stop_reason = ""
         docs = env.MODE == AppMode.dev
         self.app = FastAPI(
             title="{{ cookiecutter.project_slug }}",
@@ -142,9 +143,14 @@ class {{ cookiecutter.__prefix }}Server:
         self._serving = False
         self._drained = asyncio.Event()
 
-    def request_stop(self) -> None:
-        """Ask the service to stop; the shutdown itself runs in exit_handler()."""
+    def request_stop(self, reason: str = "a stop request") -> None:
+        """Ask the service to stop; the shutdown itself runs in exit_handler().
+
+        `reason` (the signal's name, from the graceful-exit helper) is kept in
+        `stop_reason` for the shutdown notice; the first request's wins.
+        """
         self.ready = False
+        self.stop_reason = self.stop_reason or reason
         self.tm.stop_signal.set()
 
     async def bind(self) -> None:
@@ -271,10 +277,3 @@ class RequestTracking:
                 self.idle.set()
             if scope["path"] not in PROBES:
                 log_access(scope["method"], scope["path"], status, started)
-
-
-def log_access(method: str, path: str, status: int, started: float) -> None:
-    """Log one access line; `started` is the request's time.perf_counter() start."""
-    duration_ms = round((time.perf_counter() - started) * 1000, 1)
-    fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
-    access_logger.info("%s %s %d %.1f ms", method, path, status, duration_ms, extra=fields)

@@ -33,10 +33,14 @@ from caesari_logger.std_logger import get_logger
 from . import __version__
 from .app import {{ cookiecutter.__prefix }}Server
 from .client import {{ cookiecutter.__prefix }}Client
-from .environment import VARIABLES, AppEnvironment, ConfigError, get_app_environment
+from .environment import VARIABLES, AppEnvironment, AppMode, ConfigError, get_app_environment
 {%- if cookiecutter.flavor == "minimal" %}
 from .graceful_exit import SimpleGracefulExit as GracefulExit
 from .graceful_exit import wrap_in_system_exit
+{%- endif %}
+from .logs import configure_logging
+from .notify import send_shutdown_notice, shutdown_payload
+{%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
@@ -47,8 +51,8 @@ logger = get_logger(__name__)
 T = TypeVar("T")
 
 EXIT_CONFIG = 78  # os.EX_CONFIG, which Windows lacks
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 STOP_SHARE = 0.25  # of SHUTDOWN_TIMEOUT, kept for client.stop() and the tasks
+NOTICE_TIMEOUT_S = 2.0  # the most the shutdown notice may take
 
 # Signals that arrive while GracefulExit does not own SIGTERM and SIGINT: before
 # the loop runs, and during teardown. Recorded, never fatal (see run()).
@@ -59,12 +63,14 @@ class SupervisedTaskManager(TaskManager):
     """The task manager, plus what the exit code needs: did any task fail?
 
     Every failed task is logged once, with its traceback, sets `failed` and
-    stops the service. Cancelled tasks are not failures.
+    stops the service; `first_failure` names the first. Cancelled tasks are
+    not failures.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.failed = False
+        self.first_failure = ""
 
     def add_task(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
         task = super().add_task(coro, name=name)
@@ -75,6 +81,7 @@ class SupervisedTaskManager(TaskManager):
         if task.cancelled() or task.exception() is None:
             return
         self.failed = True
+        self.first_failure = self.first_failure or f"task {task.get_name()!r} failed"
         logger.error("Task %r failed", task.get_name(), exc_info=task.exception())
         self.stop_signal.set()  # at once, whatever the task manager's own timing
 
@@ -92,12 +99,14 @@ async def main() -> int:
     env = _read_config()
     if env is None:
         return EXIT_CONFIG
-    logging.basicConfig(level=env.LOG_LEVEL, format=LOG_FORMAT)
+    configure_logging(env.LOG_LEVEL, env.LOG_FORMAT)
+    started = asyncio.get_running_loop().time()
 
     tm = SupervisedTaskManager()
     client = {{ cookiecutter.__prefix }}Client(environment=env, task_manager=tm)
     server = {{ cookiecutter.__prefix }}Server(env=env, client=client, task_manager=tm)
     failed = False  # a startup or shutdown step raised, or requests were abandoned
+    startup_failure = ""
 
     async def exit_handler(
         exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -112,6 +121,8 @@ async def main() -> int:
         deadline = loop.time() + env.SHUTDOWN_TIMEOUT
         drain_deadline = deadline - env.SHUTDOWN_TIMEOUT * STOP_SHARE
         logger.info("Shutting down (SHUTDOWN_TIMEOUT %g s)", env.SHUTDOWN_TIMEOUT)
+        reason = tm.first_failure or startup_failure or server.stop_reason or "the server stopped"
+        notice = _notify(env, reason, uptime_s=loop.time() - started)
 
         transport = asyncio.create_task(server.exit_handler(exc_type, exc, tb), name="transport")
         if not await _wait_until(drain_deadline, {transport}):
@@ -125,6 +136,8 @@ async def main() -> int:
             _leave_late(env.SHUTDOWN_TIMEOUT, "client.stop() did not finish")
         failed |= _failed(stop, "client.stop()")
 
+        if notice is not None:  # sent alongside the steps above, within its own bound
+            await _wait_until(min(deadline, loop.time() + NOTICE_TIMEOUT_S), {notice})
         tm.cancel_all_tasks()
         others = asyncio.all_tasks() - {asyncio.current_task()}
         for task in others:
@@ -149,20 +162,34 @@ async def main() -> int:
         return 1
     async with GracefulExit(app=server, exit_handler=exit_handler):
         if _signals_outside_loop:
-            server.request_stop()
+            server.request_stop(signal.Signals(_signals_outside_loop[0]).name)
         try:
             if await _unless_stopped(client.initialize(), tm.stop_signal):
                 server_task = tm.add_task(server.run_server(), name="server")
                 server_task.add_done_callback(lambda _: tm.stop_signal.set())
-        except Exception:
+        except Exception as error:
             failed = True
+            startup_failure = f"startup failed ({type(error).__name__})"
             logger.exception("Startup failed")
         else:
             await tm.catch_breaking_errors()
     return 1 if failed or tm.failed else 0
 
 
-def _failed(step: "asyncio.Task[None]", what: str) -> bool:
+def _notify(env: AppEnvironment, reason: str, uptime_s: float) -> asyncio.Task[bool] | None:
+    """Start sending the shutdown notice, in prod and staging when NOTIFY_URL is set."""
+    if env.NOTIFY_URL is None or env.MODE == AppMode.dev:
+        return None
+    payload = shutdown_payload(
+        "{{ cookiecutter.project_slug }}", __version__, env.MODE.value, reason, uptime_s
+    )
+    timeout_s = min(NOTICE_TIMEOUT_S, env.SHUTDOWN_TIMEOUT)
+    return asyncio.create_task(
+        send_shutdown_notice(env.NOTIFY_URL, payload, timeout_s), name="shutdown notice"
+    )
+
+
+def _failed(step: asyncio.Task[None], what: str) -> bool:
     """Whether a finished shutdown step failed; log its exception once."""
     if step.cancelled():
         return True  # abandoned: the transport logged what it left
@@ -247,13 +274,15 @@ def parse_args(argv: Sequence[str] | None = None) -> "argparse.Namespace":
     return parser.parse_args(argv)
 
 
-def run() -> None:
-    """Console-script entry point: run main() and leave with its exit code.
+def run(latched: Sequence[int] = ()) -> None:
+    """Run main() and leave with its exit code; __main__.run() calls it.
 
-    Uses uvloop where it is installed, asyncio otherwise (Windows). SIGTERM and
-    SIGINT are never fatal: GracefulExit owns them while the service runs; a
-    signal that arrives before it takes over still stops the service, and one
-    that arrives once main() has returned is ignored.
+    `latched` holds the SIGTERMs and SIGINTs that the console script's latch
+    (__main__) recorded since the process started; any there stops the service
+    right after startup. Uses uvloop where it is installed, asyncio otherwise
+    (Windows). SIGTERM and SIGINT are never fatal: GracefulExit owns them while
+    the service runs; a signal that arrives before it takes over still stops
+    the service, and one that arrives once main() has returned is ignored.
     """
     if sys.argv[1:] and parse_args().check_config:
         if _read_config() is None:
@@ -263,6 +292,9 @@ def run() -> None:
     _signals_outside_loop.clear()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _note_signal)
+    # Taken over only now, so that no signal is lost: each one is either in
+    # `latched` already or arrives at _note_signal.
+    _signals_outside_loop.extend(latched)
     try:
         exit_code = _event_loop_runner()(main())
     finally:

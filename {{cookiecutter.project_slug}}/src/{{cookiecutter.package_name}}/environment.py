@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 T = TypeVar("T")
 
@@ -62,7 +63,7 @@ class Secret:
 
 
 class Variable(NamedTuple):
-    default: str | None  # None: no default (required, or one of a pair)
+    default: str | None  # None: no fixed default (required, one of a pair, or derived)
     rule: str
 
 
@@ -80,9 +81,14 @@ VARIABLES: dict[str, Variable] = {
     "DRAIN_DELAY": Variable(
         "0", "seconds >= 0, below SHUTDOWN_TIMEOUT: readiness 503 before the listener closes"
     ),
+    "LOG_FORMAT": Variable(None, "text or json, any case; unset: text in dev, json otherwise"),
+    "NOTIFY_URL": Variable(
+        None, "optional http(s) webhook URL (a secret), told when a prod or staging service stops"
+    ),
 }
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 MAX_KEY_FILE_BYTES = 64 * 1024
 
 
@@ -97,6 +103,8 @@ class AppEnvironment:
     LOG_LEVEL: str
     SHUTDOWN_TIMEOUT: float
     DRAIN_DELAY: float
+    LOG_FORMAT: str  # "text" or "json"
+    NOTIFY_URL: Secret | None  # None: no shutdown notification
 
 
 def _shown(raw: str, limit: int = 40) -> str:
@@ -132,9 +140,10 @@ def _seconds(minimum: float, inclusive: bool) -> Callable[[str], float]:
 
 def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
-        if text.upper() not in options:
-            raise ValueError
-        return text.upper()
+        for option in options:  # any case in, the option's own spelling out
+            if text.lower() == option.lower():
+                return option
+        raise ValueError
 
     return parse
 
@@ -144,15 +153,19 @@ def get_app_environment(environ: Mapping[str, str] = os.environ) -> AppEnvironme
 
     An empty variable counts as unset: optional ones take their default.
     Raises ConfigError listing every problem found, one line each, naming the
-    variable and its rule. The API key's value never appears in a message.
+    variable and its rule. The values of the secrets (API_KEY, NOTIFY_URL)
+    never appear in a message.
     """
     problems: list[str] = []
 
-    def read(name: str, parse: Callable[[str], T], rule: str, fallback: T) -> T:
+    def read(
+        name: str, parse: Callable[[str], T], rule: str, fallback: T, default: str | None = None
+    ) -> T:
         # On a problem, record it and return `fallback`: ConfigError is raised
-        # below before any fallback can be used.
+        # below before any fallback can be used. `default` is for a variable
+        # whose default is derived from another one.
         raw = environ.get(name, "")
-        text = raw or VARIABLES[name].default
+        text = raw or VARIABLES[name].default or default
         if text is None:
             problems.append(f"{name} environment variable is required")
             return fallback
@@ -169,11 +182,19 @@ def get_app_environment(environ: Mapping[str, str] = os.environ) -> AppEnvironme
     ip = read("SERVER_IP", _ip_address, "an IPv4 or IPv6 address", "")
     port = read("SERVER_PORT", _port, "an integer from 0 to 65535", 0)
     log_level = read("LOG_LEVEL", _choice(LOG_LEVELS), "one of " + ", ".join(LOG_LEVELS), "")
+    log_format = read(
+        "LOG_FORMAT",
+        _choice(LOG_FORMATS),
+        "text or json",
+        "",
+        default="text" if mode is AppMode.dev else "json",
+    )
     timeout = read("SHUTDOWN_TIMEOUT", _seconds(0, inclusive=False), "seconds > 0", math.inf)
     drain = read("DRAIN_DELAY", _seconds(0, inclusive=True), "seconds >= 0", 0.0)
     if drain >= timeout:
         problems.append(f"DRAIN_DELAY must be below SHUTDOWN_TIMEOUT ({timeout:g}), got {drain:g}")
     api_key = _read_api_key(environ, problems)
+    notify_url = _read_notify_url(environ, problems)
 
     if problems:
         raise ConfigError(problems)
@@ -185,6 +206,8 @@ def get_app_environment(environ: Mapping[str, str] = os.environ) -> AppEnvironme
         LOG_LEVEL=log_level,
         SHUTDOWN_TIMEOUT=timeout,
         DRAIN_DELAY=drain,
+        LOG_FORMAT=log_format,
+        NOTIFY_URL=notify_url,
     )
 
 
@@ -214,3 +237,37 @@ def _read_api_key(environ: Mapping[str, str], problems: list[str]) -> str:
     elif key != key.strip():
         problems.append("API_KEY must not have surrounding whitespace")
     return key
+
+
+def _read_notify_url(environ: Mapping[str, str], problems: list[str]) -> Secret | None:
+    """Return NOTIFY_URL as a Secret, or None if it is unset or empty; on a problem, add it.
+
+    Webhook URLs carry their token in the path, so the message never shows the
+    value, nor any part of it.
+    """
+    url = environ.get("NOTIFY_URL", "")
+    if not url:
+        return None
+    if not _is_webhook_url(url):
+        problems.append(
+            "NOTIFY_URL must be an http:// or https:// URL with a host, no user:password@"
+            " and no spaces, in ASCII (the value is not shown: it may hold a token)"
+        )
+        return None
+    return Secret(url)
+
+
+def _is_webhook_url(text: str) -> bool:
+    if not (text.isascii() and text.isprintable()) or " " in text:
+        return False
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises ValueError unless a number from 0 to 65535
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.username is None
+        and port != 0
+    )

@@ -20,7 +20,7 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class StoppableApp(Protocol):
-    def request_stop(self) -> None: ...
+    def request_stop(self, reason: str = ...) -> None: ...
 
 
 class SimpleGracefulExit:
@@ -28,7 +28,8 @@ class SimpleGracefulExit:
 
     Entering, inside the running loop, installs the signal handlers; they only
     request, never run, the shutdown:
-    - the first SIGTERM or SIGINT calls ``app.request_stop()``;
+    - the first SIGTERM or SIGINT calls ``app.request_stop(reason)`` with the
+      signal's name;
     - once a stop is requested (or the exit handler runs), a further SIGTERM is
       absorbed (logged once) and a SIGINT abandons the shutdown: one line naming
       the unfinished tasks, logs flushed, ``os._exit(130)``.
@@ -94,7 +95,7 @@ class SimpleGracefulExit:
         if not self._stopping:
             self._stopping = True
             logger.info("Received %s: stopping", sig.name)
-            self.app.request_stop()
+            self.app.request_stop(sig.name)
         elif sig == signal.SIGINT:
             self._abandon()
         elif not self._absorbed:
