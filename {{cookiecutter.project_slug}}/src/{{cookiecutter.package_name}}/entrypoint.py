@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 logger = get_logger(__name__)
 T = TypeVar("T")
 
+SERVICE = "{{ cookiecutter.project_slug }}"  # the service's name in the shutdown notice
 EXIT_CONFIG = 78  # os.EX_CONFIG, which Windows lacks
 STOP_SHARE = 0.25  # of SHUTDOWN_TIMEOUT, kept for client.stop() and the tasks
 NOTICE_TIMEOUT_S = 2.0  # the most the shutdown notice may take
@@ -180,9 +181,7 @@ def _notify(env: AppEnvironment, reason: str, uptime_s: float) -> asyncio.Task[b
     """Start sending the shutdown notice, in prod and staging when NOTIFY_URL is set."""
     if env.NOTIFY_URL is None or env.MODE == AppMode.dev:
         return None
-    payload = shutdown_payload(
-        "{{ cookiecutter.project_slug }}", __version__, env.MODE.value, reason, uptime_s
-    )
+    payload = shutdown_payload(SERVICE, __version__, env.MODE.value, reason, uptime_s)
     timeout_s = min(NOTICE_TIMEOUT_S, env.SHUTDOWN_TIMEOUT)
     return asyncio.create_task(
         send_shutdown_notice(env.NOTIFY_URL, payload, timeout_s), name="shutdown notice"
