@@ -41,7 +41,7 @@ def test_prompts_in_order_with_questions_and_defaults() -> None:
     assert [key for key in context if not key.startswith("_")] == PROMPTS
     assert set(context["__prompts__"]) == set(PROMPTS)
     assert context["flavor"] == ["minimal", "caesari"]
-    assert context["python_version"] == ["3.12", "3.11", "3.13"]
+    assert context["python_version"] == ["3.14", "3.15", "3.13", "3.12", "3.11"]
     assert context["_new_lines"] == "\n"
 
 
