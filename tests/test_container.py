@@ -8,6 +8,7 @@ as user properties and printed in the terminal summary (see conftest.py).
 
 import os
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -98,14 +99,16 @@ def image(
             unavailable(f"no base image {base} (.ci/prepare makes one): {pulled.stderr.strip()}")
     tag = f"aat-test-{request.param}:{uuid.uuid4().hex[:12]}"
     builder = f"{tag}-builder"
-    started = time.monotonic()
     # The builder stage is tagged too, so that teardown removes it as well (the
-    # legacy builder would otherwise leave it behind as an untagged image).
-    docker("build", "--target", "builder", "--tag", builder, str(project), timeout=900)
-    docker("build", "--tag", tag, str(project), timeout=900)
-    build_s = time.monotonic() - started
-    size = int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
+    # legacy builder would otherwise leave it behind as an untagged image);
+    # --force-rm: a failed step leaves no container behind either.
+    build = ["build", "--force-rm", "--tag"]
     try:
+        started = time.monotonic()
+        docker(*build, builder, "--target", "builder", str(project), timeout=900)
+        docker(*build, tag, str(project), timeout=900)
+        build_s = time.monotonic() - started
+        size = int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
         yield Image(tag, project, build_s, size)
     finally:
         docker("image", "rm", "--force", tag, builder, check=False)
@@ -254,3 +257,20 @@ def test_the_image_holds_the_service_but_no_dev_dependencies_or_sources(image: I
     assert location.startswith("/opt/venv/lib/"), location
     assert dev == "[]"
     assert sources == "False"
+
+
+def test_without_uv_lock_the_build_fails_saying_to_run_uv_lock(
+    image: Image, tmp_path: Path
+) -> None:
+    project = tmp_path / "unlocked"
+    shutil.copytree(image.project, project, ignore=shutil.ignore_patterns("uv.lock", ".venv"))
+    result = docker("build", "--force-rm", str(project), timeout=300, check=False)
+    # The steps before the failing one are left as untagged images: remove them
+    # (layers that the test image shares are kept, since it still uses them).
+    # The first is the base image's: never remove that.
+    layers = re.findall(r"^ ---> ([0-9a-f]{12})$", result.stdout, re.MULTILINE)[1:]
+    if layers:
+        docker("image", "rm", *layers, check=False)
+    assert result.returncode != 0
+    assert "Unable to find lockfile at `uv.lock`" in result.stdout + result.stderr
+    assert "run `uv lock`" in result.stdout + result.stderr
