@@ -75,7 +75,8 @@ def daemon() -> None:
         unavailable("docker info took over 30 s")
     else:
         if info.returncode != 0:
-            unavailable(f"no Docker daemon: {info.stderr.strip().splitlines()[-1:]}")
+            last_line = (info.stderr.strip().splitlines() or [f"exit {info.returncode}"])[-1]
+            unavailable(f"no Docker daemon (docker info: {last_line})")
 
 
 def base_image(project: Path) -> str:
