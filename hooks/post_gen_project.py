@@ -1,4 +1,4 @@
-"""Put the chosen transport in place, prune what the answers do not use, sweep empty folders.
+"""Put the chosen transport in place, prune what the answers do not use, sweep empty folders, lock.
 
 Standard library only (no shell, no executable bit needed), so it runs the same
 on every platform cookiecutter supports. The working directory is the new project.
@@ -6,6 +6,7 @@ on every platform cookiecutter supports. The working directory is the new projec
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 ANSWERS = json.loads(
@@ -74,5 +75,42 @@ def prune(project: Path, answers: dict[str, str]) -> None:
             folder.rmdir()
 
 
+# Long enough for a cold cache on a slow link; an unreachable index fails sooner.
+LOCK_TIMEOUT_S = 300
+
+
+def lock(project: Path) -> None:
+    """Write `project`/uv.lock with `uv lock` if uv is on PATH.
+
+    If uv is missing, fails (offline, say) or times out, print one line saying how
+    to lock later; the render succeeds either way. Only the minimal flavor locks:
+    a caesari project is locked by its monorepo.
+    """
+    uv = shutil.which("uv")
+    if uv is None:
+        reason = "uv is not on PATH"
+    else:
+        try:
+            result = subprocess.run(
+                [uv, "lock", "--quiet"],
+                cwd=project,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=LOCK_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            reason = f"uv lock took over {LOCK_TIMEOUT_S} s"
+        except OSError as error:
+            reason = f"uv could not run: {error.strerror}"
+        else:
+            if result.returncode == 0:
+                return
+            reason = f"uv lock exited {result.returncode}"
+    print(f"uv.lock not written ({reason}): run `uv lock` in {project.name}/ to write it")
+
+
 if __name__ == "__main__":
     prune(Path.cwd(), ANSWERS)
+    if ANSWERS["flavor"] == "minimal":
+        lock(Path.cwd())

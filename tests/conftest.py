@@ -17,6 +17,7 @@ from support import (
     Installed,
     find_python,
     install,
+    render_path,
     run,
 )
 
@@ -40,22 +41,25 @@ def render(
 ) -> Callable[..., Path]:
     """Render the template with some answers (the rest default); return the project path.
 
-    Uses cookiecutter's API, hooks included. Renders are cached per set of
-    answers for the session: treat them as read-only.
+    Uses cookiecutter's API, hooks included. With uv=True the test venv's uv is
+    on PATH, so the post-generation hook writes uv.lock; otherwise no uv is.
+    Renders are cached per set of answers for the session: treat them as read-only.
     """
-    cache: dict[tuple[tuple[str, str], ...], Path] = {}
+    cache: dict[tuple[bool, tuple[tuple[str, str], ...]], Path] = {}
 
-    def render(**answers: str) -> Path:
-        key = tuple(sorted(answers.items()))
+    def render(*, uv: bool = False, **answers: str) -> Path:
+        key = (uv, tuple(sorted(answers.items())))
         if key not in cache:
             output = tmp_path_factory.mktemp("render")
-            project = cookiecutter(
-                str(TEMPLATE),
-                no_input=True,
-                extra_context=answers,
-                output_dir=str(output),
-                config_file=str(cookiecutter_config),
-            )
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("PATH", render_path(uv))
+                project = cookiecutter(
+                    str(TEMPLATE),
+                    no_input=True,
+                    extra_context=answers,
+                    output_dir=str(output),
+                    config_file=str(cookiecutter_config),
+                )
             cache[key] = Path(project)
         return cache[key]
 
@@ -96,3 +100,20 @@ def installed(
         return cache[combo]
 
     return get
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures tests recorded with record_property("figure", ...).
+
+    User properties travel with the reports, so this works under pytest-xdist too.
+    """
+    figures = [
+        f"{report.nodeid.split('::')[-1]}: {value}"
+        for report in terminalreporter.stats.get("passed", [])
+        for name, value in report.user_properties
+        if name == "figure"
+    ]
+    if figures:
+        terminalreporter.section("figures")
+        for line in figures:
+            terminalreporter.write_line(line)

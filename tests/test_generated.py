@@ -16,7 +16,9 @@ Get = Callable[[Combo], Installed]
 
 
 @pytest.mark.parametrize("combo", [combo.param() for combo in SUITES])
-def test_the_generated_suite_passes(installed: Get, combo: Combo) -> None:
+def test_the_generated_suite_passes(
+    installed: Get, combo: Combo, record_property: Callable[[str, object], None]
+) -> None:
     project = installed(combo)
     version = subprocess.run(
         [str(project.python), "-c", "import sys; print(sys.version)"],
@@ -24,7 +26,6 @@ def test_the_generated_suite_passes(installed: Get, combo: Combo) -> None:
         text=True,
         check=True,
     ).stdout.strip()
-    print(f"{combo.flavor}-{combo.transport} on Python {version}")
     result = subprocess.run(
         [str(project.python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *combo.pytest_args],
         cwd=project.project,
@@ -36,7 +37,8 @@ def test_the_generated_suite_passes(installed: Get, combo: Combo) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\d+ passed", result.stdout)
     assert not re.search(r"\d+ (failed|skipped|error)", result.stdout), result.stdout
-    print(result.stdout.strip().splitlines()[-1])
+    summary = result.stdout.strip().splitlines()[-1]
+    record_property("figure", f"Python {version}: {summary}")
 
 
 @pytest.mark.parametrize("combo", [combo.param() for combo in SUITES])

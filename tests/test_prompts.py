@@ -49,7 +49,7 @@ def test_prompts_in_order_with_questions_and_defaults() -> None:
     assert set(context["__prompts__"]) == set(PROMPTS)
     assert context["flavor"] == ["minimal", "caesari"]
     assert context["transport"] == ["http", "fastapi", "aiohttp"]
-    assert context["python_version"] == ["3.12", "3.11", "3.13"]
+    assert context["python_version"] == ["3.14", "3.15", "3.13", "3.12", "3.11"]
     assert context["_new_lines"] == "\n"
 
 
