@@ -32,6 +32,7 @@ COMMON = {
     "tests/faults.py",
     "tests/helpers.py",
     "tests/test_api.py",
+    "tests/test_server.py",
     "tests/test_environment.py",
     "tests/test_faults.py",
     "tests/test_logs.py",

@@ -103,6 +103,8 @@ class {{ cookiecutter.__prefix }}Server:
             self.app, handle_signals=False, access_log=None, shutdown_timeout=env.SHUTDOWN_TIMEOUT
         )
         self._socket: socket.socket | None = None
+        self._socket_taken = False
+        self._serving = False
         self._drained = asyncio.Event()
         self._in_flight = 0
 
@@ -154,11 +156,16 @@ class {{ cookiecutter.__prefix }}Server:
         """Serve on the socket from bind() until exit_handler() has drained."""
         assert self._socket is not None, "bind() first"
         if not self._drained.is_set():  # else exit_handler() ran before we started
+            self._socket_taken = True  # from here aiohttp's listener owns (and closes) it
+            host, port = self._socket.getsockname()[:2]
             await self._runner.setup()
             await web.SockSite(self._runner, self._socket).start()
-            host, port = self._socket.getsockname()[:2]
-            self.ready = True
-            logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
+            if self._drained.is_set():  # exit_handler() ran while aiohttp started
+                await self._runner.cleanup()
+            else:
+                self._serving = True
+                self.ready = True
+                logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
         await self._drained.wait()
 
     async def exit_handler(
@@ -175,7 +182,7 @@ class {{ cookiecutter.__prefix }}Server:
         """
         self.ready = False
         try:
-            if self._runner.server is not None:
+            if self._serving:
                 self.shutdown_step = f"DRAIN_DELAY ({self.env.DRAIN_DELAY:g} s)"
                 await asyncio.sleep(self.env.DRAIN_DELAY)
                 self.shutdown_step = "requests in flight"
@@ -191,5 +198,5 @@ class {{ cookiecutter.__prefix }}Server:
             raise
         finally:
             self._drained.set()
-            if self._socket is not None:
-                self._socket.close()
+            if self._socket is not None and not self._socket_taken:
+                self._socket.close()  # bound, never served

@@ -140,6 +140,7 @@ class {{ cookiecutter.__prefix }}Server:
         )
         self._uvicorn = uvicorn.Server(config)
         self._socket: socket.socket | None = None
+        self._socket_taken = False
         self._serving = False
         self._drained = asyncio.Event()
 
@@ -166,14 +167,19 @@ class {{ cookiecutter.__prefix }}Server:
         """Serve on the socket from bind() until exit_handler() has drained."""
         assert self._socket is not None, "bind() first"
         if not self._drained.is_set():  # else exit_handler() ran before we started
+            self._socket_taken = True  # from here uvicorn's listener owns (and closes) it
+            host, port = self._socket.getsockname()[:2]
             config = self._uvicorn.config
             config.load()
             self._uvicorn.lifespan = config.lifespan_class(config)
             await self._uvicorn.startup(sockets=[self._socket])
-            self._serving = True
-            host, port = self._socket.getsockname()[:2]
-            self.ready = True
-            logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
+            if self._drained.is_set():  # exit_handler() ran while uvicorn started
+                for listener in self._uvicorn.servers:
+                    listener.close()
+            else:
+                self._serving = True
+                self.ready = True
+                logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
         await self._drained.wait()
 
     async def exit_handler(
@@ -214,8 +220,8 @@ class {{ cookiecutter.__prefix }}Server:
             raise
         finally:
             self._drained.set()
-            if self._socket is not None:
-                self._socket.close()
+            if self._socket is not None and not self._socket_taken:
+                self._socket.close()  # bound, never served
 
     def _shut_connections(self) -> None:
         for connection in list(self._uvicorn.server_state.connections):

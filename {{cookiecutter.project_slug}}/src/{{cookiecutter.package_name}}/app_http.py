@@ -65,6 +65,7 @@ class {{ cookiecutter.__prefix }}Server:
         self.stop_reason = ""
         self._http = HttpServer(self.dispatch)
         self._socket: socket.socket | None = None
+        self._socket_taken = False
         self._drained = asyncio.Event()
 
     async def healthz(self, request: Request) -> Response:
@@ -137,10 +138,12 @@ class {{ cookiecutter.__prefix }}Server:
     async def run_server(self) -> None:
         """Serve on the socket from bind() until exit_handler() has drained."""
         assert self._socket is not None, "bind() first"
-        host, port = await self._http.start(self._socket)
-        if not self._drained.is_set():  # else exit_handler() ran while we were starting
-            self.ready = True
-            logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
+        if not self._drained.is_set():  # else exit_handler() ran before we started
+            self._socket_taken = True  # from here the listener owns (and closes) the socket
+            host, port = await self._http.start(self._socket)  # stops at once if drained
+            if not self._drained.is_set():
+                self.ready = True
+                logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
         await self._drained.wait()
 
     async def exit_handler(
@@ -167,5 +170,5 @@ class {{ cookiecutter.__prefix }}Server:
             raise
         finally:
             self._drained.set()
-            if self._socket is not None:
-                self._socket.close()  # never served, or already closed by the drain
+            if self._socket is not None and not self._socket_taken:
+                self._socket.close()  # bound, never served

@@ -97,12 +97,12 @@ class HttpServer:
 
     async def start(self, listening_socket: socket.socket) -> tuple[str, int]:
         """Accept connections on `listening_socket`; return the address bound."""
+        host, port = listening_socket.getsockname()[:2]
         self._listener = await asyncio.start_server(
             self._serve_connection, sock=listening_socket, limit=MAX_HEAD_BYTES
         )
         if self._draining:  # drain() ran while we were starting
             self._listener.close()
-        host, port = listening_socket.getsockname()[:2]
         return host, port
 
     async def drain(self) -> None:
