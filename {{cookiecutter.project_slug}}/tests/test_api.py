@@ -108,7 +108,9 @@ def test_each_api_request_is_logged_once_and_probes_are_not(start_service: Start
     get(*address, "/healthz")
     get(*address, "/readyz")
     call(*address, "GET", "/items/7")
+    call(*address, "POST", "/items", b"x" * (2 * 1024 * 1024))
     stop(service)
     access = [line for line in service.output.splitlines() if ".access" in line]
-    assert len(access) == 1, service.output
+    assert len(access) == 2, service.output
     assert "GET /items/7 404" in access[0]
+    assert "POST /items 413" in access[1]

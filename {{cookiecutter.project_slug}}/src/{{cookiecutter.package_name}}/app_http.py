@@ -11,7 +11,6 @@ HTTP/1.1 mechanics live in http11.py.
 import asyncio
 import json
 import socket
-import time
 from dataclasses import asdict, replace
 from http import HTTPStatus
 {%- if cookiecutter.flavor == "minimal" %}
@@ -27,7 +26,6 @@ from caesari_logger.std_logger import get_logger
 from .client import {{ cookiecutter.__prefix }}Client
 from .environment import AppEnvironment
 from .http11 import HttpServer, Request, Response, Routes, json_response, route
-from .logs import log_access
 {%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
@@ -63,7 +61,7 @@ class {{ cookiecutter.__prefix }}Server:
         self.ready = False
         self.shutdown_step = "not started"  # names the step a missed deadline interrupted
         self.stop_reason = ""
-        self._http = HttpServer(self.dispatch)
+        self._http = HttpServer(self.dispatch, quiet_paths=PROBES)
         self._socket: socket.socket | None = None
         self._socket_taken = False
         self._drained = asyncio.Event()
@@ -94,8 +92,7 @@ class {{ cookiecutter.__prefix }}Server:
         return json_response(HTTPStatus.OK, asdict(item))
 
     async def dispatch(self, request: Request) -> Response:
-        """Route `request`, check its API key, run its handler; log it unless a probe."""
-        started = time.perf_counter()
+        """Route `request`, check its API key, run its handler."""
         found = route(self.routes, request)
         if isinstance(found, Response):
             response = found
@@ -108,8 +105,6 @@ class {{ cookiecutter.__prefix }}Server:
             except Exception:
                 logger.exception("Handler for %s %s failed", request.method, request.path)
                 response = Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
-        if request.path not in PROBES:
-            log_access(request.method, request.path, response.status, started)
         return response
 
     def _authorized(self, request: Request) -> bool:

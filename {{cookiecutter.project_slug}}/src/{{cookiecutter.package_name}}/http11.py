@@ -14,10 +14,13 @@ import asyncio
 import json
 import re
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from http import HTTPStatus
+
+from .logs import log_access
 
 MAX_HEAD_BYTES = 8 * 1024  # request line and headers; more gets 431
 MAX_BODY_BYTES = 1024 * 1024  # more gets 413
@@ -80,10 +83,12 @@ class HttpServer:
     start() accepts connections; drain() stops accepting, closes idle
     connections and waits for the requests in flight; abandon() drops the
     connections still open and returns how many had a request in flight.
+    Every request answered gets an access log line, except on `quiet_paths`.
     """
 
-    def __init__(self, dispatch: Handler) -> None:
+    def __init__(self, dispatch: Handler, quiet_paths: Collection[str] = ()) -> None:
         self.dispatch = dispatch
+        self.quiet_paths = quiet_paths
         self._listener: asyncio.Server | None = None
         self._draining = False
         self._abandoned = False
@@ -176,6 +181,7 @@ class HttpServer:
         if isinstance(request, Response):
             await _send(writer, request, False)
             return False
+        started = time.perf_counter()
         self._connections[writer] = True  # in flight from here: the drain waits for it
         try:
             request, error = await _read_body(reader, writer, request)
@@ -188,6 +194,8 @@ class HttpServer:
             and not self._draining  # while draining, send clients elsewhere
         )
         await _send(writer, response, keep_alive, head_only=request.method == "HEAD")
+        if request.path not in self.quiet_paths:
+            log_access(request.method, request.path, response.status, started)
         return keep_alive
 
 
