@@ -4,7 +4,9 @@ Not the real package. The rendered caesari project calls only this API:
 
 - ``caesari_graceful_exit.module.GracefulExit(app=..., exit_handler=...)``, an
   async context manager entered inside the running loop: it owns SIGTERM and
-  SIGINT until it exits. The first signal calls ``app.request_stop()``; after
+  SIGINT until it exits. The first signal calls ``app.request_stop()`` (this
+  stand-in passes the signal's name, ``app.request_stop("SIGTERM")``, which the
+  shutdown notice reports; without it the notice says "a stop request"); after
   that a SIGTERM is absorbed and a SIGINT ends the process with exit code 130.
   On exit it awaits ``exit_handler(exc_type, exc, tb)`` exactly once, then
   restores the previous signal handlers; it does not suppress exceptions.
