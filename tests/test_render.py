@@ -28,6 +28,7 @@ COMMON = {
     "src/my_app/environment.py",
     "src/my_app/logs.py",
     "src/my_app/notify.py",
+    "src/my_app/server.py",
     "tests/conftest.py",
     "tests/faults.py",
     "tests/helpers.py",
@@ -71,6 +72,7 @@ TRANSPORT_NEUTRAL = [
     "src/my_app/graceful_exit.py",
     "src/my_app/logs.py",
     "src/my_app/notify.py",
+    "src/my_app/server.py",
 ]
 # GitHub expressions in the workflow are meant to survive rendering.
 LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")

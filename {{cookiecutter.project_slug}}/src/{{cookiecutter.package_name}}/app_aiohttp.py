@@ -13,29 +13,24 @@ import asyncio
 import socket
 import time
 from dataclasses import asdict
-{%- if cookiecutter.flavor == "minimal" %}
-from logging import getLogger as get_logger
-{%- endif %}
-from types import TracebackType
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 {%- if cookiecutter.flavor == "caesari" %}
 from caesari_aio import AsyncTaskManager as TaskManager
-from caesari_logger.std_logger import get_logger
 {%- endif %}
 
 from .client import {{ cookiecutter.__prefix }}Client
 from .environment import AppEnvironment
 from .logs import log_access
+from .server import BaseServer
 {%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
-logger = get_logger(__name__)
 PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 MAX_BODY_BYTES = 1024 * 1024  # more gets 413
-ACCEPT_SETTLE_S = 0.001  # see exit_handler()
+ACCEPT_SETTLE_S = 0.001  # see drain()
 NAME_EXPECTED = {"error": 'expected a JSON object {"name": "<non-empty string>"}'}
 SERVER: web.AppKey["{{ cookiecutter.__prefix }}Server"] = web.AppKey("server")
 routes = web.RouteTableDef()
@@ -74,13 +69,13 @@ async def get_item(request: web.Request) -> web.Response:
     return web.json_response(asdict(item))
 
 
-class {{ cookiecutter.__prefix }}Server:
-    """Serves the aiohttp app on SERVER_IP:SERVER_PORT; drains it on shutdown.
+class {{ cookiecutter.__prefix }}Server(BaseServer):
+    """Serves the aiohttp app on SERVER_IP:SERVER_PORT (see BaseServer).
 
     Runs on web.AppRunner(handle_signals=False) and a SockSite on our own
-    socket, so aiohttp installs no signal handlers. exit_handler() drains:
-    readiness 503, wait DRAIN_DELAY, then runner.cleanup(), which stops
-    accepting, closes idle connections and waits for requests in flight.
+    socket, so aiohttp installs no signal handlers; the drain is
+    runner.cleanup(), which stops accepting, closes idle connections and waits
+    for requests in flight.
     """
 
     def __init__(
@@ -89,12 +84,7 @@ class {{ cookiecutter.__prefix }}Server:
         client: {{ cookiecutter.__prefix }}Client,
         task_manager: TaskManager,
     ) -> None:
-        self.env = env
-        self.client = client
-        self.tm = task_manager
-        self.ready = False
-        self.shutdown_step = "not started"  # names the step a missed deadline interrupted
-        self.stop_reason = ""
+        super().__init__(env, client, task_manager)
         self.app = web.Application(middlewares=[self._track], client_max_size=MAX_BODY_BYTES)
         self.app[SERVER] = self
         self.app.add_routes(routes)
@@ -102,10 +92,6 @@ class {{ cookiecutter.__prefix }}Server:
         self._runner = web.AppRunner(
             self.app, handle_signals=False, access_log=None, shutdown_timeout=env.SHUTDOWN_TIMEOUT
         )
-        self._socket: socket.socket | None = None
-        self._socket_taken = False
-        self._serving = False
-        self._drained = asyncio.Event()
         self._in_flight = 0
 
     @web.middleware
@@ -133,70 +119,18 @@ class {{ cookiecutter.__prefix }}Server:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         return scheme.lower() == "bearer" and self.env.API_KEY.matches(token)
 
-    def request_stop(self, reason: str = "a stop request") -> None:
-        """Ask the service to stop; the shutdown itself runs in exit_handler().
+    async def start(self, listening_socket: socket.socket) -> None:
+        await self._runner.setup()
+        await web.SockSite(self._runner, listening_socket).start()
 
-        `reason` (the signal's name, from the graceful-exit helper) is kept in
-        `stop_reason` for the shutdown notice; the first request's wins.
-        """
-        self.ready = False
-        self.stop_reason = self.stop_reason or reason
-        self.tm.stop_signal.set()
+    async def drain(self) -> None:
+        for site in self._runner.sites:
+            await site.stop()
+        # A connection accepted just before the listener closed reaches aiohttp
+        # a loop iteration or two later (uvloop): let it arrive, or cleanup()
+        # would not close it and would wait its timeout.
+        await asyncio.sleep(ACCEPT_SETTLE_S)
+        await self._runner.cleanup()
 
-    async def bind(self) -> None:
-        """Make the listening socket on SERVER_IP:SERVER_PORT; accept nothing yet.
-
-        Raises OSError if the address cannot be bound (in use, not on this host).
-        """
-        ip = self.env.SERVER_IP
-        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-        self._socket = socket.create_server((ip, self.env.SERVER_PORT), family=family)
-
-    async def run_server(self) -> None:
-        """Serve on the socket from bind() until exit_handler() has drained."""
-        assert self._socket is not None, "bind() first"
-        if not self._drained.is_set():  # else exit_handler() ran before we started
-            self._socket_taken = True  # from here aiohttp's listener owns (and closes) it
-            host, port = self._socket.getsockname()[:2]
-            await self._runner.setup()
-            await web.SockSite(self._runner, self._socket).start()
-            if self._drained.is_set():  # exit_handler() ran while aiohttp started
-                await self._runner.cleanup()
-            else:
-                self._serving = True
-                self.ready = True
-                logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
-        await self._drained.wait()
-
-    async def exit_handler(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Drain the transport; the entrypoint then stops the client and the tasks.
-
-        Cancelled (the drain's share of SHUTDOWN_TIMEOUT is spent), it logs how
-        many requests were still in flight and re-raises; they are cancelled
-        with the other tasks.
-        """
-        self.ready = False
-        try:
-            if self._serving:
-                self.shutdown_step = f"DRAIN_DELAY ({self.env.DRAIN_DELAY:g} s)"
-                await asyncio.sleep(self.env.DRAIN_DELAY)
-                self.shutdown_step = "requests in flight"
-                for site in self._runner.sites:
-                    await site.stop()
-                # A connection accepted just before the listener closed reaches
-                # aiohttp a loop iteration or two later (uvloop): let it arrive,
-                # or cleanup() would not close it and would wait its timeout.
-                await asyncio.sleep(ACCEPT_SETTLE_S)
-                await self._runner.cleanup()
-        except asyncio.CancelledError:
-            logger.error("Abandoned %d requests in flight", self._in_flight)
-            raise
-        finally:
-            self._drained.set()
-            if self._socket is not None and not self._socket_taken:
-                self._socket.close()  # bound, never served
+    def abandon(self) -> int:
+        return self._in_flight  # cancelled with the other tasks, after client.stop()

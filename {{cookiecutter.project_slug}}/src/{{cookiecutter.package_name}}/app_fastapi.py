@@ -13,16 +13,11 @@ import asyncio
 import socket
 import time
 from dataclasses import asdict
-{%- if cookiecutter.flavor == "minimal" %}
-from logging import getLogger as get_logger
-{%- endif %}
-from types import TracebackType
 from typing import Annotated
 
 import uvicorn
 {%- if cookiecutter.flavor == "caesari" %}
 from caesari_aio import AsyncTaskManager as TaskManager
-from caesari_logger.std_logger import get_logger
 {%- endif %}
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -34,14 +29,14 @@ from . import __version__
 from .client import {{ cookiecutter.__prefix }}Client
 from .environment import AppEnvironment, AppMode
 from .logs import log_access
+from .server import BaseServer
 {%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
-logger = get_logger(__name__)
 PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 MAX_BODY_BYTES = 1024 * 1024  # more gets 413
-ACCEPT_SETTLE_S = 0.001  # see exit_handler()
+ACCEPT_SETTLE_S = 0.001  # see drain()
 
 
 def server_of(request: Request) -> "{{ cookiecutter.__prefix }}Server":
@@ -97,13 +92,11 @@ async def get_item(item_id: str, client: Client) -> JSONResponse:
     return JSONResponse(asdict(item))
 
 
-class {{ cookiecutter.__prefix }}Server:
-    """Serves the FastAPI app with uvicorn on SERVER_IP:SERVER_PORT; drains it on shutdown.
+class {{ cookiecutter.__prefix }}Server(BaseServer):
+    """Serves the FastAPI app with uvicorn on SERVER_IP:SERVER_PORT (see BaseServer).
 
     uvicorn is driven through Server.startup() on our own socket; its signal
     handlers (installed only by Server.serve()) and its lifespan are not used.
-    exit_handler() drains: readiness 503, wait DRAIN_DELAY, stop accepting,
-    close idle connections, let requests in flight finish.
     """
 
     def __init__(
@@ -112,12 +105,7 @@ class {{ cookiecutter.__prefix }}Server:
         client: {{ cookiecutter.__prefix }}Client,
         task_manager: TaskManager,
     ) -> None:
-        self.env = env
-        self.client = client
-        self.tm = task_manager
-        self.ready = False
-        self.shutdown_step = "not started"  # names the step a missed deadline interrupted
-        self.stop_reason = ""
+        super().__init__(env, client, task_manager)
         docs = env.MODE == AppMode.dev
         self.app = FastAPI(
             title="{{ cookiecutter.project_slug }}",
@@ -139,89 +127,32 @@ class {{ cookiecutter.__prefix }}Server:
             date_header=False,
         )
         self._uvicorn = uvicorn.Server(config)
-        self._socket: socket.socket | None = None
-        self._socket_taken = False
-        self._serving = False
-        self._drained = asyncio.Event()
 
-    def request_stop(self, reason: str = "a stop request") -> None:
-        """Ask the service to stop; the shutdown itself runs in exit_handler().
+    async def start(self, listening_socket: socket.socket) -> None:
+        config = self._uvicorn.config
+        config.load()
+        self._uvicorn.lifespan = config.lifespan_class(config)
+        await self._uvicorn.startup(sockets=[listening_socket])
 
-        `reason` (the signal's name, from the graceful-exit helper) is kept in
-        `stop_reason` for the shutdown notice; the first request's wins.
-        """
-        self.ready = False
-        self.stop_reason = self.stop_reason or reason
-        self.tm.stop_signal.set()
+    async def drain(self) -> None:
+        # uvicorn's own Server.shutdown() polls every 100 ms; these are its
+        # public parts, waited on through events instead.
+        for listener in self._uvicorn.servers:
+            listener.close()
+        # A connection accepted just before the listener closed reaches uvicorn
+        # a loop iteration or two later (uvloop): let it arrive.
+        await asyncio.sleep(ACCEPT_SETTLE_S)
+        self._shut_connections()
+        await self._tracking.idle.wait()
+        self._shut_connections()  # any that arrived since, and went idle
+        for listener in self._uvicorn.servers:
+            await listener.wait_closed()
 
-    async def bind(self) -> None:
-        """Make the listening socket on SERVER_IP:SERVER_PORT; accept nothing yet.
-
-        Raises OSError if the address cannot be bound (in use, not on this host).
-        """
-        ip = self.env.SERVER_IP
-        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-        self._socket = socket.create_server((ip, self.env.SERVER_PORT), family=family)
-
-    async def run_server(self) -> None:
-        """Serve on the socket from bind() until exit_handler() has drained."""
-        assert self._socket is not None, "bind() first"
-        if not self._drained.is_set():  # else exit_handler() ran before we started
-            self._socket_taken = True  # from here uvicorn's listener owns (and closes) it
-            host, port = self._socket.getsockname()[:2]
-            config = self._uvicorn.config
-            config.load()
-            self._uvicorn.lifespan = config.lifespan_class(config)
-            await self._uvicorn.startup(sockets=[self._socket])
-            if self._drained.is_set():  # exit_handler() ran while uvicorn started
-                for listener in self._uvicorn.servers:
-                    listener.close()
-            else:
-                self._serving = True
-                self.ready = True
-                logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
-        await self._drained.wait()
-
-    async def exit_handler(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Drain the transport; the entrypoint then stops the client and the tasks.
-
-        Cancelled (the drain's share of SHUTDOWN_TIMEOUT is spent), it drops the
-        connections still open, logs how many requests it abandoned, and
-        re-raises; those requests are cancelled with the other tasks.
-        """
-        self.ready = False
-        try:
-            if self._serving:
-                self.shutdown_step = f"DRAIN_DELAY ({self.env.DRAIN_DELAY:g} s)"
-                await asyncio.sleep(self.env.DRAIN_DELAY)
-                self.shutdown_step = "requests in flight"
-                # uvicorn's own Server.shutdown() polls every 100 ms; these are
-                # its public parts, waited on through events instead.
-                for listener in self._uvicorn.servers:
-                    listener.close()
-                # A connection accepted just before the listener closed reaches
-                # uvicorn a loop iteration or two later (uvloop): let it arrive.
-                await asyncio.sleep(ACCEPT_SETTLE_S)
-                self._shut_connections()
-                await self._tracking.idle.wait()
-                self._shut_connections()  # any that arrived since, and went idle
-                for listener in self._uvicorn.servers:
-                    await listener.wait_closed()
-        except asyncio.CancelledError:
-            logger.error("Abandoned %d requests in flight", self._tracking.in_flight)
-            self._tracking.abandoned = True
-            for connection in list(self._uvicorn.server_state.connections):
-                connection.transport.abort()
-            raise
-        finally:
-            self._drained.set()
-            if self._socket is not None and not self._socket_taken:
-                self._socket.close()  # bound, never served
+    def abandon(self) -> int:
+        self._tracking.abandoned = True  # their requests end quietly when cancelled
+        for connection in list(self._uvicorn.server_state.connections):
+            connection.transport.abort()
+        return self._tracking.in_flight
 
     def _shut_connections(self) -> None:
         for connection in list(self._uvicorn.server_state.connections):

@@ -8,7 +8,6 @@ so load balancers stop sending traffic before the listener closes. The
 HTTP/1.1 mechanics live in http11.py.
 """
 
-import asyncio
 import json
 import socket
 from dataclasses import asdict, replace
@@ -16,7 +15,6 @@ from http import HTTPStatus
 {%- if cookiecutter.flavor == "minimal" %}
 from logging import getLogger as get_logger
 {%- endif %}
-from types import TracebackType
 {%- if cookiecutter.flavor == "caesari" %}
 
 from caesari_aio import AsyncTaskManager as TaskManager
@@ -26,6 +24,7 @@ from caesari_logger.std_logger import get_logger
 from .client import {{ cookiecutter.__prefix }}Client
 from .environment import AppEnvironment
 from .http11 import HttpServer, Request, Response, Routes, json_response, route
+from .server import BaseServer
 {%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
@@ -35,13 +34,8 @@ PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of th
 NAME_EXPECTED = {"error": 'expected a JSON object {"name": "<non-empty string>"}'}
 
 
-class {{ cookiecutter.__prefix }}Server:
-    """Serves the API on SERVER_IP:SERVER_PORT; drains it on shutdown.
-
-    bind() makes the listening socket, run_server() serves until
-    exit_handler() has drained: readiness 503, wait DRAIN_DELAY, stop
-    accepting, let requests in flight finish, close idle connections.
-    """
+class {{ cookiecutter.__prefix }}Server(BaseServer):
+    """Serves the API on SERVER_IP:SERVER_PORT with http11.HttpServer (see BaseServer)."""
 
     def __init__(
         self,
@@ -49,22 +43,14 @@ class {{ cookiecutter.__prefix }}Server:
         client: {{ cookiecutter.__prefix }}Client,
         task_manager: TaskManager,
     ) -> None:
-        self.env = env
-        self.client = client
-        self.tm = task_manager
+        super().__init__(env, client, task_manager)
         self.routes: Routes = {
             ("GET", "/healthz"): self.healthz,
             ("GET", "/readyz"): self.readyz,
             ("POST", "/items"): self.create_item,
             ("GET", "/items/{item_id}"): self.get_item,
         }
-        self.ready = False
-        self.shutdown_step = "not started"  # names the step a missed deadline interrupted
-        self.stop_reason = ""
         self._http = HttpServer(self.dispatch, quiet_paths=PROBES)
-        self._socket: socket.socket | None = None
-        self._socket_taken = False
-        self._drained = asyncio.Event()
 
     async def healthz(self, request: Request) -> Response:
         return Response(HTTPStatus.OK, b"ok\n")
@@ -95,75 +81,25 @@ class {{ cookiecutter.__prefix }}Server:
         """Route `request`, check its API key, run its handler."""
         found = route(self.routes, request)
         if isinstance(found, Response):
-            response = found
-        elif request.path not in PROBES and not self._authorized(request):
-            response = Response(HTTPStatus.UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
-        else:
-            handler, params = found
-            try:
-                response = await handler(replace(request, params=params))
-            except Exception:
-                logger.exception("Handler for %s %s failed", request.method, request.path)
-                response = Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
-        return response
+            return found
+        if request.path not in PROBES and not self._authorized(request):
+            return Response(HTTPStatus.UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+        handler, params = found
+        try:
+            return await handler(replace(request, params=params))
+        except Exception:
+            logger.exception("Handler for %s %s failed", request.method, request.path)
+            return Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
 
     def _authorized(self, request: Request) -> bool:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         return scheme.lower() == "bearer" and self.env.API_KEY.matches(token)
 
-    def request_stop(self, reason: str = "a stop request") -> None:
-        """Ask the service to stop; the shutdown itself runs in exit_handler().
+    async def start(self, listening_socket: socket.socket) -> None:
+        await self._http.start(listening_socket)
 
-        `reason` (the signal's name, from the graceful-exit helper) is kept in
-        `stop_reason` for the shutdown notice; the first request's wins.
-        """
-        self.ready = False
-        self.stop_reason = self.stop_reason or reason
-        self.tm.stop_signal.set()
+    async def drain(self) -> None:
+        await self._http.drain()
 
-    async def bind(self) -> None:
-        """Make the listening socket on SERVER_IP:SERVER_PORT; accept nothing yet.
-
-        Raises OSError if the address cannot be bound (in use, not on this host).
-        """
-        ip = self.env.SERVER_IP
-        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-        self._socket = socket.create_server((ip, self.env.SERVER_PORT), family=family)
-
-    async def run_server(self) -> None:
-        """Serve on the socket from bind() until exit_handler() has drained."""
-        assert self._socket is not None, "bind() first"
-        if not self._drained.is_set():  # else exit_handler() ran before we started
-            self._socket_taken = True  # from here the listener owns (and closes) the socket
-            host, port = await self._http.start(self._socket)  # stops at once if drained
-            if not self._drained.is_set():
-                self.ready = True
-                logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
-        await self._drained.wait()
-
-    async def exit_handler(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Drain the transport; the entrypoint then stops the client and the tasks.
-
-        Cancelled (the drain's share of SHUTDOWN_TIMEOUT is spent), it drops the
-        connections still open, logs how many requests it abandoned, and
-        re-raises the CancelledError.
-        """
-        self.ready = False
-        try:
-            if self._http.started:  # else nobody was sent here: no need to wait
-                self.shutdown_step = f"DRAIN_DELAY ({self.env.DRAIN_DELAY:g} s)"
-                await asyncio.sleep(self.env.DRAIN_DELAY)
-            self.shutdown_step = "requests in flight"
-            await self._http.drain()
-        except asyncio.CancelledError:
-            logger.error("Abandoned %d requests in flight", self._http.abandon())
-            raise
-        finally:
-            self._drained.set()
-            if self._socket is not None and not self._socket_taken:
-                self._socket.close()  # bound, never served
+    def abandon(self) -> int:
+        return self._http.abandon()

@@ -96,19 +96,11 @@ class HttpServer:
         self._no_connections = asyncio.Event()
         self._no_connections.set()
 
-    @property
-    def started(self) -> bool:
-        return self._listener is not None
-
-    async def start(self, listening_socket: socket.socket) -> tuple[str, int]:
-        """Accept connections on `listening_socket`; return the address bound."""
-        host, port = listening_socket.getsockname()[:2]
+    async def start(self, listening_socket: socket.socket) -> None:
+        """Accept connections on `listening_socket` (closed by drain())."""
         self._listener = await asyncio.start_server(
             self._serve_connection, sock=listening_socket, limit=MAX_HEAD_BYTES
         )
-        if self._draining:  # drain() ran while we were starting
-            self._listener.close()
-        return host, port
 
     async def drain(self) -> None:
         """Stop accepting, close idle connections, wait until none is left."""
