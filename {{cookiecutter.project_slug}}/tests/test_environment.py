@@ -212,6 +212,19 @@ def test_api_key_and_api_key_file_together_are_an_error(tmp_path: Path) -> None:
     assert "both set" in problem
 
 
+@pytest.mark.parametrize("key", ["clé", "two words", "tab\there", "\x00nul"])
+def test_an_api_key_must_be_visible_ascii(key: str) -> None:
+    [problem] = problems({**VALID, "API_KEY": key})
+    assert problem == "API_KEY must hold visible ASCII characters only, without spaces"
+
+
+def test_a_key_compares_against_any_header_value() -> None:
+    key = get_app_environment(VALID).API_KEY
+    assert key.matches("sk-PROBE")
+    assert not key.matches("sk-probe")
+    assert not key.matches("\udce9")  # an undecodable header byte, surrogate-escaped
+
+
 def test_the_key_never_shows() -> None:
     env = get_app_environment(VALID)
     for text in (repr(env), str(env), str(dataclasses.asdict(env)), repr(env.API_KEY)):

@@ -10,6 +10,7 @@ startup and shutdown, with one deadline for both.
 """
 
 import asyncio
+import json
 import socket
 import time
 from dataclasses import asdict
@@ -31,7 +32,7 @@ from .task_manager import SimpleTaskManager as TaskManager
 PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 MAX_BODY_BYTES = 1024 * 1024  # more gets 413
 ACCEPT_SETTLE_S = 0.001  # see drain()
-NAME_EXPECTED = {"error": 'expected a JSON object {"name": "<non-empty string>"}'}
+NAME_EXPECTED = {"error": 'expected a JSON object {"name": "<printable, non-empty string>"}'}
 SERVER: web.AppKey["{{ cookiecutter.__prefix }}Server"] = web.AppKey("server")
 routes = web.RouteTableDef()
 
@@ -51,11 +52,11 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.post("/items")
 async def create_item(request: web.Request) -> web.Response:
     try:
-        data = await request.json()
-    except ValueError:  # not JSON, or not UTF-8
+        data = json.loads(await request.read())  # JSON is UTF-8, whatever the charset says
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
         data = None
     name = data.get("name") if isinstance(data, dict) else None
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name or not name.isprintable():
         return web.json_response(NAME_EXPECTED, status=422)
     item = await request.app[SERVER].client.add_item(name)
     return web.json_response(asdict(item), status=201, headers={"Location": f"/items/{item.id}"})
@@ -93,6 +94,8 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
             self.app, handle_signals=False, access_log=None, shutdown_timeout=env.SHUTDOWN_TIMEOUT
         )
         self._in_flight = 0
+        self._idle = asyncio.Event()  # set while no request is in flight
+        self._idle.set()
 
     @web.middleware
     async def _track(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -100,6 +103,7 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
         started = time.perf_counter()
         status = 500  # if the handler fails
         self._in_flight += 1
+        self._idle.clear()
         try:
             known = request.match_info.http_exception is None  # else 404 or 405 follows
             if known and request.path not in PROBES and not self._authorized(request):
@@ -112,12 +116,14 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
             raise
         finally:
             self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
             if request.path not in PROBES:
                 log_access(request.method, request.path, status, started)
 
     def _authorized(self, request: web.Request) -> bool:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and self.env.API_KEY.matches(token)
+        return scheme.lower() == "bearer" and self.env.API_KEY.matches(token.lstrip(" "))
 
     async def start(self, listening_socket: socket.socket) -> None:
         await self._runner.setup()
@@ -130,6 +136,9 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
         # a loop iteration or two later (uvloop): let it arrive, or cleanup()
         # would not close it and would wait its timeout.
         await asyncio.sleep(ACCEPT_SETTLE_S)
+        # cleanup() stops reading from every connection, which would leave a
+        # request whose body is still arriving unanswered: let those finish first.
+        await self._idle.wait()
         await self._runner.cleanup()
 
     def abandon(self) -> int:

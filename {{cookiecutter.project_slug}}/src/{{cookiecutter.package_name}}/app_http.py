@@ -31,7 +31,7 @@ from .task_manager import SimpleTaskManager as TaskManager
 
 logger = get_logger(__name__)
 PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
-NAME_EXPECTED = {"error": 'expected a JSON object {"name": "<non-empty string>"}'}
+NAME_EXPECTED = {"error": 'expected a JSON object {"name": "<printable, non-empty string>"}'}
 
 
 class {{ cookiecutter.__prefix }}Server(BaseServer):
@@ -63,10 +63,10 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
     async def create_item(self, request: Request) -> Response:
         try:
             data = json.loads(request.body)
-        except ValueError:  # not JSON, or not UTF-8
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
             data = None
         name = data.get("name") if isinstance(data, dict) else None
-        if not isinstance(name, str) or not name:
+        if not isinstance(name, str) or not name or not name.isprintable():
             return json_response(HTTPStatus.UNPROCESSABLE_ENTITY, NAME_EXPECTED)
         item = await self.client.add_item(name)
         return json_response(HTTPStatus.CREATED, asdict(item), {"Location": f"/items/{item.id}"})
@@ -93,7 +93,7 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
 
     def _authorized(self, request: Request) -> bool:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and self.env.API_KEY.matches(token)
+        return scheme.lower() == "bearer" and self.env.API_KEY.matches(token.lstrip(" "))
 
     async def start(self, listening_socket: socket.socket) -> None:
         await self._http.start(listening_socket)

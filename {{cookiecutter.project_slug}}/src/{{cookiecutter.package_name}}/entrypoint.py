@@ -159,7 +159,8 @@ async def main() -> int:
         await server.bind()
     except OSError as error:
         host = f"[{env.SERVER_IP}]" if ":" in env.SERVER_IP else env.SERVER_IP
-        logger.error("Cannot listen on %s:%d: %s", host, env.SERVER_PORT, error.strerror or error)
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        logger.error("Cannot listen on %s:%d: %s", host, env.SERVER_PORT, reason)
         return 1
     async with GracefulExit(app=server, exit_handler=exit_handler):
         if _signals_outside_loop:

@@ -58,8 +58,13 @@ class Secret:
         return self._value
 
     def matches(self, candidate: str) -> bool:
-        """Whether `candidate` equals the secret, compared in constant time."""
-        return hmac.compare_digest(candidate.encode(), self._value.encode())
+        """Whether `candidate` equals the secret, compared in constant time.
+
+        Any string is a fair candidate: one that cannot be encoded (lone
+        surrogates from undecodable header bytes) simply does not match.
+        """
+        encoded = candidate.encode(errors="surrogateescape")
+        return hmac.compare_digest(encoded, self._value.encode(errors="surrogateescape"))
 
 
 class Variable(NamedTuple):
@@ -236,6 +241,10 @@ def _read_api_key(environ: Mapping[str, str], problems: list[str]) -> str:
         problems.append("API_KEY or API_KEY_FILE environment variable is required")
     elif key != key.strip():
         problems.append("API_KEY must not have surrounding whitespace")
+    if key == key.strip() and not (key.isascii() and key.isprintable() and " " not in key):
+        # Clients send it in an HTTP header, where only visible ASCII is portable.
+        source = "API_KEY_FILE" if key_file else "API_KEY"
+        problems.append(f"{source} must hold visible ASCII characters only, without spaces")
     return key
 
 

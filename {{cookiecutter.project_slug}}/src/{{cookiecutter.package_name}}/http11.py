@@ -27,6 +27,8 @@ MAX_BODY_BYTES = 1024 * 1024  # more gets 413
 IDLE_TIMEOUT_S = 30.0  # a keep-alive connection with no request is closed quietly
 READ_TIMEOUT_S = 10.0  # for the rest of a request once it has begun; else 408
 WRITE_TIMEOUT_S = 5.0  # for a client to take a response; else the connection is dropped
+LINGER_S = 2.0  # after a 411, 413 or 431, how long to drop what the client still sends
+MAX_LINGER_BYTES = 16 * 1024 * 1024  # and how much of it, at most
 REQUEST_LINE = re.compile(r"([A-Z]+) (/[!-~]*) HTTP/1\.([01])")  # visible ASCII target
 HEADER = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*")
 SEGMENT = re.compile(r"\{(\w+)\}")
@@ -165,6 +167,7 @@ class HttpServer:
             return False
         except asyncio.LimitOverrunError:
             await _send(writer, Response(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE), False)
+            await _linger(reader, writer)
             return False
         except TimeoutError:
             await _send(writer, Response(HTTPStatus.REQUEST_TIMEOUT), False)
@@ -188,6 +191,8 @@ class HttpServer:
         await _send(writer, response, keep_alive, head_only=request.method == "HEAD")
         if request.path not in self.quiet_paths:
             log_access(request.method, request.path, response.status, started)
+        if error is not None:
+            await _linger(reader, writer)
         return keep_alive
 
 
@@ -212,6 +217,19 @@ async def _read_body(
     except asyncio.IncompleteReadError as error:
         raise ConnectionResetError("the client left mid-body") from error
     return Request(request.method, request.path, request.headers, body), None
+
+
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """After an answer sent with the request unread: end our side, then read and drop
+    what the client still sends (bounded), so that closing does not reset the
+    connection before the client has read the answer."""
+    with suppress(ConnectionError, TimeoutError, OSError):
+        if writer.can_write_eof():
+            writer.write_eof()
+        async with asyncio.timeout(LINGER_S):
+            dropped = 0
+            while dropped < MAX_LINGER_BYTES and (chunk := await reader.read(64 * 1024)):
+                dropped += len(chunk)
 
 
 async def _send(

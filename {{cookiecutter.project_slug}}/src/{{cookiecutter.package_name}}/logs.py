@@ -92,9 +92,11 @@ def log_access(method: str, path: str, status: int, started: float) -> None:
     """Log one access line at INFO; `started` is the request's time.perf_counter().
 
     The fields (method, path, status, duration_ms) are also the record's extras,
-    so json lines carry them as keys.
+    so json lines carry them as keys. Control characters in `path` are escaped.
     """
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    if not path.isprintable():  # a decoded %0a must not start a forged log line
+        path = path.encode("unicode_escape", "backslashreplace").decode("ascii")
     fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
     access_logger.info("%s %s %d %.1f ms", method, path, status, duration_ms, extra=fields)
 

@@ -134,7 +134,7 @@ class BaseServer(ABC):
                 await self.drain()
         except asyncio.CancelledError:
             abandoned = self.abandon() if self._listening else 0
-            logger.error("Abandoned %d requests in flight", abandoned)
+            logger.error("Requests in flight abandoned: %d", abandoned)
             raise
         finally:
             self._drained.set()
