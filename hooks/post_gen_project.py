@@ -106,7 +106,8 @@ def lock(project: Path) -> None:
         else:
             if result.returncode == 0:
                 return
-            reason = f"uv lock exited {result.returncode}"
+            said = result.stderr.decode(errors="replace").strip().splitlines()
+            reason = f"uv lock exited {result.returncode}" + (f": {said[-1]}" if said else "")
     print(f"uv.lock not written ({reason}): run `uv lock` in {project.name}/ to write it")
 
 

@@ -55,6 +55,38 @@ DEPENDENCIES = frozenset(
         "caesari_aio",
         "caesari_graceful_exit",
         "caesari_logger",
+        # the transports' dependencies, and theirs (fastapi, aiohttp)
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "pydantic_core",
+        "annotated_types",
+        "annotated_doc",
+        "typing_inspection",
+        "anyio",
+        "sniffio",
+        "idna",
+        "uvicorn",
+        "h11",
+        "httptools",
+        "click",
+        "aiohttp",
+        "aiohappyeyeballs",
+        "aiosignal",
+        "async_timeout",
+        "attr",
+        "attrs",
+        "frozenlist",
+        "multidict",
+        "propcache",
+        "yarl",
+        # the dev group's tools, which `uv sync` installs next to the package
+        "mypy",
+        "mypyc",
+        "mypy_extensions",
+        "pathspec",
+        "ruff",
+        "uv",
         "tests",
         "conftest",
         "helpers",
@@ -62,6 +94,8 @@ DEPENDENCIES = frozenset(
     }
 )
 
+
+TEST_MODULES = frozenset({"tests", "conftest", "helpers", "faults"})
 
 # The free-text answers, in prompt order; server_port is checked further down.
 TEXT = ("project_name", "project_slug", "package_name", "description", "author_name")
@@ -97,6 +131,11 @@ def problem(answers: dict[str, str]) -> str | None:
         return (
             f"project_slug: {slug[:20]!r}... has {len(slug)} characters, at most {MAX_LENGTH} "
             "are allowed; pass a shorter project_slug= (and package_name=)"
+        )
+    if slug.replace("-", "_") in DEPENDENCIES - TEST_MODULES:
+        return (
+            f"project_slug: {slug!r} is the distribution name of a dependency of the "
+            "project (it would depend on itself); pass another project_slug="
         )
     if not SLUG.fullmatch(slug):
         return (
