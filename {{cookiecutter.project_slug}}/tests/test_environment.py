@@ -1,6 +1,7 @@
 """The configuration layer: every rule, through explicit mappings (nothing leaks)."""
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from {{ cookiecutter.package_name }}.environment import (
 )
 
 VALID = {"MODE": "dev", "API_KEY": "sk-PROBE"}
+SETTING = re.compile(r"(?:# )?([A-Z_]+)=(.*)")
 
 
 def problems(environ: dict[str, str]) -> list[str]:
@@ -241,11 +243,9 @@ def test_config_is_frozen() -> None:
 
 def test_env_example_and_readme_list_every_variable_with_its_default() -> None:
     project = Path(__file__).resolve().parents[1]
-    example = dict(
-        line.split("=", 1)
-        for line in (project / ".env.example").read_text().splitlines()
-        if line and not line.startswith("#")
-    )
+    # `NAME=value`, or `# NAME=value` for one left unset on purpose
+    lines = (project / ".env.example").read_text().splitlines()
+    example = {match[1]: match[2] for line in lines if (match := SETTING.fullmatch(line))}
     assert list(example) == list(VARIABLES)
     for name, variable in VARIABLES.items():
         if variable.default is not None:

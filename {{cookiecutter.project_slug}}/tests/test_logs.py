@@ -145,6 +145,14 @@ def test_prod_logs_json_lines_only_even_for_a_crash(start_service: StartService)
     assert "faults" in {entry["logger"] for entry in entries}
 
 
+def test_config_errors_are_json_lines_in_json_mode(start_service: StartService) -> None:
+    service = start_service({"MODE": "prod", "API_KEY": "", "SERVER_PORT": "x"})
+    assert service.wait() == 78, service.output
+    messages = [str(entry["message"]) for entry in json_lines(service.output)]
+    assert len(messages) == 2, service.output
+    assert all(message.startswith("Configuration error: ") for message in messages)
+
+
 @pytest.mark.parametrize(
     ("env", "text"),
     [

@@ -200,12 +200,20 @@ def _failed(step: asyncio.Task[None], what: str) -> bool:
 
 
 def _read_config() -> AppEnvironment | None:
-    """Return the configuration, or None after printing one stderr line per problem."""
+    """Return the configuration, or None after reporting one stderr line per problem.
+
+    The lines are plain text, or JSON log records where the environment asks for json.
+    """
     try:
         return get_app_environment()
     except ConfigError as error:
-        for problem in error.problems:
-            print(f"Configuration error: {problem}", file=sys.stderr)
+        if error.log_format == "json":
+            configure_logging("ERROR", "json")
+            for problem in error.problems:
+                logger.error("Configuration error: %s", problem)
+        else:
+            for problem in error.problems:
+                print(f"Configuration error: {problem}", file=sys.stderr)
         return None
 
 

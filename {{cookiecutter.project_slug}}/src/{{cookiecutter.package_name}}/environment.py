@@ -18,11 +18,16 @@ T = TypeVar("T")
 
 
 class ConfigError(ValueError):
-    """The environment is invalid; `problems` holds one line per problem."""
+    """The environment is invalid; `problems` holds one line per problem.
 
-    def __init__(self, problems: list[str]) -> None:
+    `log_format` is the format the environment asks for ("text" where it
+    cannot be told), so that the problems can be reported in it.
+    """
+
+    def __init__(self, problems: list[str], log_format: str = "text") -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.log_format = log_format
 
 
 class AppMode(StrEnum):
@@ -202,7 +207,7 @@ def get_app_environment(environ: Mapping[str, str] = os.environ) -> AppEnvironme
     notify_url = _read_notify_url(environ, problems)
 
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, log_format or "text")
     return AppEnvironment(
         MODE=mode,
         API_KEY=Secret(api_key),
