@@ -157,6 +157,35 @@ def test_drain_serves_in_flight_requests_and_readiness_turns_503(
         socket.create_connection((host, port), timeout=5)
 
 
+def test_a_body_still_arriving_when_the_listener_closes_is_served(
+    start_service: StartService,
+) -> None:
+    service = start_service({"DRAIN_DELAY": "0.5", "SHUTDOWN_TIMEOUT": "5"})
+    host, port = service.wait_until_listening()
+    service.send_signal(signal.SIGTERM)
+    service.wait_for_line("Shutting down")
+    body = b'{"name": "late"}'
+    upload = socket.create_connection((host, port), timeout=5)  # during DRAIN_DELAY
+    upload.sendall(
+        b"POST /items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-key\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body[:5])
+    )
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # poll until the listener is closed: refused
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+        except ConnectionRefusedError:
+            break
+        time.sleep(0.02)  # the poll's interval, not a wait for the event
+    else:
+        pytest.fail("the listener never closed")
+    upload.sendall(body[5:])
+    assert upload.recv(1024).startswith(b"HTTP/1.1 201"), service.output
+    upload.close()
+    assert service.wait(timeout=5) == 0, service.output
+    assert_clean(service.output)
+
+
 def test_a_port_in_use_exits_1_with_one_line_before_anything_starts(
     start_service: StartService,
 ) -> None:
