@@ -72,7 +72,7 @@ def test_a_failing_uv_lock_keeps_the_project_and_prints_one_line(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     output = (result.stdout + result.stderr).splitlines()
     assert [line for line in output if "uv" in line] == [
-        f"uv.lock not written (uv lock exited 2): {HINT}"
+        f"uv.lock not written (uv lock exited 2: error: no network): {HINT}"
     ]
     assert (out / "my-app" / "src" / "my_app" / "entrypoint.py").is_file()
     assert not (out / "my-app" / "uv.lock").exists()
