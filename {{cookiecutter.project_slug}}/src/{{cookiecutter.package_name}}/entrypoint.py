@@ -97,6 +97,8 @@ async def main() -> int:
     shutdown (130) end the process at once instead of returning: a clean
     return could hang.
     """
+    if (this := asyncio.current_task()) is not None:
+        this.set_name("main")  # tasks are named in the lines about unfinished work
     env = _read_config()
     if env is None:
         return EXIT_CONFIG
@@ -166,7 +168,7 @@ async def main() -> int:
         if _signals_outside_loop:
             server.request_stop(signal.Signals(_signals_outside_loop[0]).name)
         try:
-            if await _unless_stopped(client.initialize(), tm.stop_signal):
+            if await _unless_stopped(client.initialize(), tm.stop_signal, "client.initialize()"):
                 server_task = tm.add_task(server.run_server(), name="server")
                 server_task.add_done_callback(lambda _: tm.stop_signal.set())
         except Exception as error:
@@ -217,10 +219,13 @@ def _read_config() -> AppEnvironment | None:
         return None
 
 
-async def _unless_stopped(step: Coroutine[Any, Any, None], stop_signal: asyncio.Event) -> bool:
-    """Run `step` unless `stop_signal` is set first; then cancel it and return False."""
-    step_task = asyncio.ensure_future(step)
-    stop_task = asyncio.ensure_future(stop_signal.wait())
+async def _unless_stopped(
+    step: Coroutine[Any, Any, None], stop_signal: asyncio.Event, name: str
+) -> bool:
+    """Run `step` as a task called `name` unless `stop_signal` is set first; then
+    cancel it and return False."""
+    step_task = asyncio.create_task(step, name=name)
+    stop_task = asyncio.create_task(stop_signal.wait(), name="stop signal")
     await asyncio.wait({step_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     stop_task.cancel()
     if not step_task.done():
