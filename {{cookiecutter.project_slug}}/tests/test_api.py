@@ -46,6 +46,8 @@ def stop(service: Service) -> None:
 def test_probes_need_no_key(address: tuple[str, int]) -> None:
     assert get(*address, "/healthz")[0] == 200
     assert get(*address, "/readyz")[0] == 200
+    for path in ("/healthz", "/readyz"):
+        assert call(*address, "HEAD", path, key=None)[0] == 200
 
 
 @pytest.mark.parametrize("key", [None, "wrong-key", ""])

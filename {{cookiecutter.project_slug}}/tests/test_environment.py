@@ -220,6 +220,12 @@ def test_an_api_key_must_be_visible_ascii(key: str) -> None:
     assert problem == "API_KEY must hold visible ASCII characters only, without spaces"
 
 
+def test_an_api_key_fits_in_a_header_line() -> None:
+    assert get_app_environment({**VALID, "API_KEY": "k" * 1024}).API_KEY.matches("k" * 1024)
+    [problem] = problems({**VALID, "API_KEY": "k" * 1025})
+    assert problem == "API_KEY must hold a key of at most 1024 characters"
+
+
 def test_a_key_compares_against_any_header_value() -> None:
     key = get_app_environment(VALID).API_KEY
     assert key.matches("sk-PROBE")

@@ -90,6 +90,20 @@ def test_nothing_is_sent_in_dev(start_service: StartService, receiver: Receiver)
     assert receiver.posts == []
 
 
+def test_a_receiver_that_never_answers_is_one_warning_even_with_a_short_deadline(
+    start_service: StartService,
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts (backlog), never answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/hooks/{TOKEN}"
+        service = start_service({"MODE": "prod", "NOTIFY_URL": url, "SHUTDOWN_TIMEOUT": "1"})
+        service.wait_until_listening()
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(timeout=5) == 0, service.output
+    warnings = [line for line in service.output.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1, service.output
+    assert TOKEN not in service.output
+
+
 def test_a_receiver_not_listening_is_one_warning_and_exit_0(start_service: StartService) -> None:
     with socket.socket() as unused:  # a port nobody listens on
         unused.bind(("127.0.0.1", 0))

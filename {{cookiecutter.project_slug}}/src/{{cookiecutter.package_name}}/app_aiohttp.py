@@ -114,11 +114,14 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
         except web.HTTPException as error:
             status = error.status
             raise
+        except asyncio.CancelledError:
+            status = 0  # abandoned at shutdown: counted in one line, not logged as a request
+            raise
         finally:
             self._in_flight -= 1
             if not self._in_flight:
                 self._idle.set()
-            if request.path not in PROBES:
+            if status and request.path not in PROBES:
                 log_access(request.method, request.path, status, started)
 
     def _authorized(self, request: web.Request) -> bool:

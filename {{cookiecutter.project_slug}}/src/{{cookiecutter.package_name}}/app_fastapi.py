@@ -76,12 +76,12 @@ class NewItem(BaseModel):
         return name
 
 
-@probes.get("/healthz", response_class=PlainTextResponse)
+@probes.api_route("/healthz", methods=["GET", "HEAD"], response_class=PlainTextResponse)
 async def healthz() -> str:
     return "ok\n"
 
 
-@probes.get("/readyz", response_class=PlainTextResponse)
+@probes.api_route("/readyz", methods=["GET", "HEAD"], response_class=PlainTextResponse)
 async def readyz(request: Request) -> PlainTextResponse:
     if server_of(request).ready:
         return PlainTextResponse("ready\n")
@@ -144,7 +144,7 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
             lifespan="off",
             server_header=False,
             date_header=False,
-            # h11 bounds a request head (httptools reads one of any size): 400 past it.
+            # h11 bounds a request head still arriving (httptools buffers one of any size).
             http="h11",
             h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         )
@@ -230,9 +230,10 @@ class RequestTracking:
         except asyncio.CancelledError:
             if not self.abandoned:
                 raise
+            status = 0  # abandoned: counted in one line, not logged as a request
         finally:
             self.in_flight -= 1
             if not self.in_flight:
                 self.idle.set()
-            if scope["path"] not in PROBES:
+            if status and scope["path"] not in PROBES:
                 log_access(scope["method"], scope["path"], status, started)

@@ -166,7 +166,9 @@ async def main() -> int:
         return 1
     async with GracefulExit(app=server, exit_handler=exit_handler):
         if _signals_outside_loop:
-            server.request_stop(signal.Signals(_signals_outside_loop[0]).name)
+            name = signal.Signals(_signals_outside_loop[0]).name
+            logger.info("Received %s during startup: stopping", name)
+            server.request_stop(name)
         try:
             if await _unless_stopped(client.initialize(), tm.stop_signal, "client.initialize()"):
                 server_task = tm.add_task(server.run_server(), name="server")
@@ -185,7 +187,8 @@ def _notify(env: AppEnvironment, reason: str, uptime_s: float) -> asyncio.Task[b
     if env.NOTIFY_URL is None or env.MODE == AppMode.dev:
         return None
     payload = shutdown_payload(SERVICE, __version__, env.MODE.value, reason, uptime_s)
-    timeout_s = min(NOTICE_TIMEOUT_S, env.SHUTDOWN_TIMEOUT)
+    # Within the drain's share, so that a failure is still logged before the deadline.
+    timeout_s = min(NOTICE_TIMEOUT_S, env.SHUTDOWN_TIMEOUT * (1 - STOP_SHARE))
     return asyncio.create_task(
         send_shutdown_notice(env.NOTIFY_URL, payload, timeout_s), name="shutdown notice"
     )
@@ -233,7 +236,7 @@ async def _unless_stopped(
         await asyncio.wait({step_task})
         return False
     step_task.result()  # raises what the step raised
-    return True
+    return not stop_signal.is_set()  # both done at once: the stop wins
 
 
 async def _wait_until(deadline: float, tasks: set[asyncio.Task[Any]]) -> bool:

@@ -100,6 +100,7 @@ VARIABLES: dict[str, Variable] = {
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 MAX_KEY_FILE_BYTES = 64 * 1024
+MAX_KEY_CHARS = 1024
 
 
 @dataclass(frozen=True)
@@ -246,10 +247,13 @@ def _read_api_key(environ: Mapping[str, str], problems: list[str]) -> str:
         problems.append("API_KEY or API_KEY_FILE environment variable is required")
     elif key != key.strip():
         problems.append("API_KEY must not have surrounding whitespace")
+    source = "API_KEY_FILE" if key_file else "API_KEY"
+    # Clients send it in an HTTP header: only visible ASCII is portable, and
+    # servers cap a header line (aiohttp at 8190 bytes).
     if key == key.strip() and not (key.isascii() and key.isprintable() and " " not in key):
-        # Clients send it in an HTTP header, where only visible ASCII is portable.
-        source = "API_KEY_FILE" if key_file else "API_KEY"
         problems.append(f"{source} must hold visible ASCII characters only, without spaces")
+    elif len(key) > MAX_KEY_CHARS and not (key_file and len(key) > MAX_KEY_FILE_BYTES):
+        problems.append(f"{source} must hold a key of at most {MAX_KEY_CHARS} characters")
     return key
 
 

@@ -104,7 +104,7 @@ class BaseServer(ABC):
                 self._listening = True
             finally:
                 self._start_ended.set()
-            if not self._stopping:
+            if not self._stopping and not self.tm.stop_signal.is_set():
                 self.ready = True
                 logger.info("Listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
         await self._drained.wait()
