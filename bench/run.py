@@ -1,256 +1,104 @@
-"""Lifecycle latency and footprint of the rendered service, side by side with the alternatives.
+"""Lifecycle and hot-path figures of the three renders, beside the floors, the plain
+runners serving the same apps, and the lifecycle libraries.
 
-    .venv/bin/python bench/run.py [--runs 10] [--no-suite] [--json bench/results/latest.json]
+    .venv/bin/python bench/run.py [--quick] [--runs 10] [--json bench/results/latest.json]
 
 (from the virtualenv of the README's test command: it brings uv and cookiecutter)
 
-Makes its own virtualenv (bench/.venv, with uv), renders the minimal flavor with
-cookiecutter, installs it there next to uvicorn, aiorun and aiomisc (none of
-which becomes a dependency of the template or of rendered projects), then runs
-every subject in turn, A B C ... A B C ..., `--runs` times, and prints medians
-with min and max, ratios to both floors, and JSON. The subjects live in
-bench/subjects/; all listen on 127.0.0.1 and serve the same GET /slow (0.2 s).
+Makes its virtualenvs under bench/.venv/ (see envs.py), renders the minimal
+flavor once per transport and installs each render into its own, then, all in
+one run and always in alternating order (A B C ... A B C ..., the first
+subject rotating each round):
 
-Metrics (ms unless named otherwise):
-  ready_ms   spawn -> GET /healthz answers 200
-  rss_kb     resident memory once ready
-  term_ms    SIGTERM -> exited, idle
-  drain_ms   SIGTERM with 50 requests to /slow in flight -> exited (and how many got 200)
-  crash_ms   the injected task raises -> exited (and the exit code)
-  force_ms   3 s cleanup: SIGINT, a second SIGINT 300 ms later -> exited (and the exit code)
-plus the service's import time (-X importtime), render time per flavor and
-the template test suite's wall time.
+1. lifecycle (lifecycle.py), `--runs` rounds: ready_ms, rss_kb, idle term_ms
+   and its exit code, drain_ms with 50 requests in flight, crash_ms, force_ms;
+2. hot path (load.py), `--load-rounds` rounds: requests/s and p50/p99 latency
+   of GET /healthz and of the authenticated POST /items, `--load-seconds` each
+   at 32 connections (wrk, else an asyncio client);
+3. drain under load (load.py), `--load-runs` rounds: failed requests out of
+   those sent when SIGTERM comes mid-load (DRAIN_DELAY=1 for the renders).
+
+Prints medians with [min-max] and the ratios of each render to the plain
+runner serving the same app, checks the targets, and writes JSON. Subjects
+(procs.py): floor-hard, floor-clean (asyncio + uvloop, nothing else), uvicorn,
+aiorun, aiomisc (each with the same trivial handler), render-http,
+render-fastapi, render-aiohttp, uvicorn-cli (`uvicorn plain_fastapi:app`, the
+fastapi render's FastAPI app) and aiohttp-run_app (`web.run_app` of the
+aiohttp render's Application); the what-ifs fastapi+freeze and aiohttp+freeze
+(idle term_ms only) are those renders with gc.freeze() before they leave.
+Every subject logs at WARNING, so no subject
+writes access lines: the renders' access log (one INFO line per request) is
+off, as is the plain runners'. --quick (under 2 minutes once the virtualenvs
+exist): 1 round of each, 2 s of load and no warm-up, a 1 s slow cleanup.
 """
 
 import argparse
-import http.client
 import json
 import os
 import platform
-import re
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import tomllib
 from collections import defaultdict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-TEMPLATE = BENCH.parent
-SUBJECTS_DIR = BENCH / "subjects"
-VENV = BENCH / ".venv"
-PYTHON = VENV / "bin" / "python"
-ALTERNATIVES = ["uvicorn", "aiorun", "aiomisc", "uvloop", "cookiecutter"]
-TIMEOUT_S = 15.0
+import envs
+import load
+import report
+from lifecycle import MEASURES
+from procs import SUBJECTS, Subject
 
-# subject -> (argv after the venv's python, metrics it takes part in)
-SUBJECTS: dict[str, tuple[list[str], set[str]]] = {
-    "floor-hard": (["floor.py", "hard"], {"ready", "term", "crash", "drain"}),
-    "floor-clean": (["floor.py", "clean"], {"ready", "term", "crash", "drain"}),
-    "uvicorn": (["uvicorn_app.py"], {"ready", "term", "drain", "force"}),
-    "aiorun": (["aiorun_app.py"], {"ready", "term", "crash", "drain", "force"}),
-    "aiomisc": (["aiomisc_app.py"], {"ready", "term", "crash", "drain", "force"}),
-    "service": (["service.py"], {"ready", "term", "crash", "drain", "force"}),
-}
-SERVICE_ENV = {"MODE": "prod", "API_KEY": "bench", "LOG_LEVEL": "WARNING"}
+Raw = dict[str, dict[str, list[float]]]
+BEGAN = time.monotonic()
 
 
-def sh(*argv: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(a) for a in argv], check=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+def progress(what: str) -> None:
+    print(f"[{time.monotonic() - BEGAN:4.0f} s] {what}", file=sys.stderr)
 
 
-def setup() -> Path:
-    """Make the venv, render the minimal flavor and install everything; return the render."""
-    uv = [sys.executable, "-m", "uv"]
-    if not PYTHON.exists():
-        sh(*uv, "venv", "--quiet", "--python", sys.executable, VENV)
-    group = tomllib.loads((TEMPLATE / "pyproject.toml").read_text())["dependency-groups"]["test"]
-    sh(*uv, "pip", "install", "--quiet", "--python", PYTHON, *ALTERNATIVES, *group)
-    out = BENCH / ".render"
-    shutil.rmtree(out, ignore_errors=True)
-    sh(PYTHON, "-m", "cookiecutter", "--no-input", TEMPLATE, "-o", out)
-    sh(
-        *uv,
-        "pip",
-        "install",
-        "--quiet",
-        "--reinstall-package",
-        "my-app",
-        "--python",
-        PYTHON,
-        out / "my-app",
-    )
-    return out / "my-app"
+def rotated(subjects: list[Subject], number: int) -> Iterator[Subject]:
+    """The subjects in order, starting at the `number`th (mod their count)."""
+    start = number % len(subjects)
+    yield from subjects[start:] + subjects[:start]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def lifecycle_rounds(raw: Raw, runs: int) -> None:
+    for number in range(runs):
+        progress(f"lifecycle {number + 1}/{runs}")
+        for metric, measure in MEASURES.items():
+            for subject in rotated(SUBJECTS, number):
+                if metric in subject.metrics:
+                    measure(subject, raw[subject.name])
 
 
-def get(port: int, path: str, timeout: float = 5) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
+def hot_rounds(raw: Raw, rounds: int, seconds: float, tool: str) -> None:
+    hot = [subject for subject in SUBJECTS if subject.hot]
+    for number in range(rounds):
+        progress(f"hot path {number + 1}/{rounds} ({tool})")
+        for subject in rotated(hot, number):
+            load.measure_hot(subject, raw[subject.name], seconds, tool)
 
 
-class Run:
-    """One subject process; its stdout is read in the background for CRASH lines."""
-
-    def __init__(self, subject: str, mode: str = "serve") -> None:
-        argv, _ = SUBJECTS[subject]
-        self.port = free_port()
-        env = {**os.environ, **SERVICE_ENV, "PORT": str(self.port), "BENCH_MODE": mode}
-        env.update(SERVER_PORT=str(self.port), PYTHONPATH=str(SUBJECTS_DIR))
-        self.started = time.monotonic()
-        self.process = subprocess.Popen(
-            [str(PYTHON), *argv],
-            cwd=SUBJECTS_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        self.crashed_at: float | None = None
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.startswith("CRASH "):
-                self.crashed_at = float(line.split()[1])
-
-    def wait_ready(self) -> float:
-        """Poll GET /healthz until 200; return ms since spawn."""
-        deadline = self.started + TIMEOUT_S
-        while time.monotonic() < deadline:
-            try:
-                if get(self.port, "/healthz", timeout=1) == 200:
-                    return (time.monotonic() - self.started) * 1000
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError("exited before it was ready") from None
-                time.sleep(0.001)
-        raise RuntimeError("not ready in time")
-
-    def rss_kb(self) -> int:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(re.search(r"VmRSS:\s+(\d+)", status)[1])  # type: ignore[index]
-
-    def wait(self) -> tuple[float, int]:
-        """Wait for the exit; return when it happened (monotonic seconds) and the exit code.
-
-        A blocking wait: Popen.wait(timeout) polls with sleeps of up to 50 ms, which
-        would quantize the figures. A timer kills a hung subject instead.
-        """
-        watchdog = threading.Timer(TIMEOUT_S, self.process.kill)
-        watchdog.start()
-        try:
-            code = self.process.wait()
-        finally:
-            watchdog.cancel()
-        return time.monotonic(), code
-
-    def exit_ms(self, since: float) -> tuple[float, int]:
-        """Wait for the exit; return ms since `since` (monotonic seconds) and the exit code."""
-        exited, code = self.wait()
-        return (exited - since) * 1000, code
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+def drain_load_rounds(raw: Raw, rounds: int) -> None:
+    under_load = [subject for subject in SUBJECTS if subject.under_load]
+    for number in range(rounds):
+        progress(f"drain under load {number + 1}/{rounds}")
+        for subject in rotated(under_load, number):
+            load.measure_drain_under_load(subject, raw[subject.name])
 
 
-def measure_idle(subject: str, results: dict[str, list[float]]) -> None:
-    run = Run(subject)
-    try:
-        results["ready_ms"].append(run.wait_ready())
-        results["rss_kb"].append(run.rss_kb())
-        sent = time.monotonic()
-        run.process.send_signal(signal.SIGTERM)
-        results["term_ms"].append(run.exit_ms(sent)[0])
-    finally:
-        run.kill()
-
-
-def measure_drain(subject: str, results: dict[str, list[float]]) -> None:
-    run = Run(subject)
-    try:
-        run.wait_ready()
-        with ThreadPoolExecutor(50) as pool:
-            replies = [pool.submit(get, run.port, "/slow") for _ in range(50)]
-            time.sleep(0.05)  # let all 50 reach the server: they take 0.2 s each
-            sent = time.monotonic()
-            run.process.send_signal(signal.SIGTERM)
-            elapsed, _ = run.exit_ms(sent)
-            ok = 0
-            for reply in replies:
-                with suppress(OSError):
-                    ok += reply.result() == 200
-        results["drain_ms"].append(elapsed)
-        results["drain_ok"].append(ok)
-    finally:
-        run.kill()
-
-
-def measure_crash(subject: str, results: dict[str, list[float]]) -> None:
-    run = Run(subject, "crash")
-    try:
-        exited, code = run.wait()
-        run._reader.join(1)
-        assert run.crashed_at is not None, f"{subject}: no CRASH line"
-        results["crash_ms"].append((exited - run.crashed_at) * 1000)
-        results["crash_exit"].append(code)
-    finally:
-        run.kill()
-
-
-def measure_force(subject: str, results: dict[str, list[float]]) -> None:
-    run = Run(subject, "cleanup")
-    try:
-        run.wait_ready()
-        sent = time.monotonic()
-        run.process.send_signal(signal.SIGINT)
-        time.sleep(0.3)
-        run.process.send_signal(signal.SIGINT)
-        elapsed, code = run.exit_ms(sent)
-        results["force_ms"].append(elapsed)
-        results["force_exit"].append(code)
-    finally:
-        run.kill()
-
-
-MEASURES: dict[str, Callable[[str, dict[str, list[float]]], None]] = {
-    "term": measure_idle,
-    "drain": measure_drain,
-    "crash": measure_crash,
-    "force": measure_force,
-}
-
-
-def import_ms() -> float:
-    """The cumulative import time of my_app.entrypoint (median of 5)."""
+def import_ms(transport: str, samples: int) -> float:
+    """Cumulative import time of my_app.entrypoint in a render (median, -X importtime)."""
     times = []
-    for _ in range(5):
-        result = sh(
-            PYTHON, "-X", "importtime", "-c", "import my_app.entrypoint", capture_output=True
+    for _ in range(samples):
+        result = subprocess.run(
+            [str(envs.bin_of(transport)), "-X", "importtime", "-c", "import my_app.entrypoint"],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         line = next(
             x for x in result.stderr.splitlines() if x.rstrip().endswith("| my_app.entrypoint")
@@ -259,117 +107,69 @@ def import_ms() -> float:
     return statistics.median(times)
 
 
-def render_ms(flavor: str) -> float:
-    """Median wall time of an in-process cookiecutter render with hooks (of 5)."""
-    script = (
-        "import sys, tempfile, time\n"
-        "from cookiecutter.main import cookiecutter\n"
-        "times = []\n"
-        "for _ in range(5):\n"
-        "    with tempfile.TemporaryDirectory() as out:\n"
-        "        start = time.perf_counter()\n"
-        f"        cookiecutter({str(TEMPLATE)!r}, no_input=True, output_dir=out,"
-        f" extra_context={{'flavor': {flavor!r}}})\n"
-        "        times.append(time.perf_counter() - start)\n"
-        "print(sorted(times)[2] * 1000)\n"
-    )
-    return float(sh(PYTHON, "-c", script, capture_output=True).stdout)
-
-
-def suite_s() -> float:
-    start = time.monotonic()
-    subprocess.run(
-        [str(PYTHON), "-m", "pytest", "-q"], cwd=TEMPLATE, check=True, capture_output=True
-    )
-    return time.monotonic() - start
-
-
 def summary(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "sum": sum(values),
+        "n": len(values),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument(
-        "--no-suite", action="store_true", help="skip timing the template test suite"
-    )
-    parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.json")
+    parser.add_argument("--quick", action="store_true", help="1 round each, 2 s of load")
+    parser.add_argument("--runs", type=int, default=10, help="lifecycle rounds")
+    parser.add_argument("--load-rounds", type=int, default=3, help="hot-path rounds")
+    parser.add_argument("--load-seconds", type=int, default=10, help="per subject and endpoint")
+    parser.add_argument("--load-runs", type=int, default=10, help="drain-under-load rounds")
+    parser.add_argument("--load-generator", choices=["auto", "wrk", "asyncio"], default="auto")
+    parser.add_argument("--no-setup", action="store_true", help="reuse bench/.venv/ as it is")
+    parser.add_argument("--json", type=Path, default=envs.BENCH / "results" / "latest.json")
     options = parser.parse_args()
+    if options.quick:
+        options.runs = options.load_rounds = options.load_runs = 1
+        options.load_seconds = 2
+        os.environ["BENCH_CLEANUP_S"] = "1"
+    tool = load.generator(options.load_generator)
 
-    print("setting up bench/.venv and rendering the minimal flavor ...", file=sys.stderr)
-    setup()
-    raw: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in SUBJECTS}
-    for number in range(options.runs):
-        print(f"run {number + 1}/{options.runs}", file=sys.stderr)
-        for metric, measure in MEASURES.items():
-            for subject, (_, metrics) in SUBJECTS.items():  # A B C ... within each metric
-                if metric in metrics:
-                    measure(subject, raw[subject])
+    if not options.no_setup:
+        progress("setting up bench/.venv/ and rendering each transport")
+        envs.setup()
+    raw: Raw = {subject.name: defaultdict(list) for subject in SUBJECTS}
+    lifecycle_rounds(raw, options.runs)
+    hot_rounds(raw, options.load_rounds, options.load_seconds, tool)
+    drain_load_rounds(raw, options.load_runs)
 
-    report: dict[str, object] = {
+    results: dict[str, Any] = {
         "machine": {
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
         },
-        "runs": options.runs,
+        "versions": envs.versions(),
+        "options": {
+            key: getattr(options, key)
+            for key in ("quick", "runs", "load_rounds", "load_seconds", "load_runs")
+        },
+        "load_generator": tool,
+        "connections": load.CONNECTIONS,
         "subjects": {
             name: {key: summary(v) for key, v in values.items()} for name, values in raw.items()
         },
-        "service_import_ms": import_ms(),
-        "render_ms": {flavor: render_ms(flavor) for flavor in ("minimal", "caesari")},
+        "import_ms": {t: import_ms(t, 1 if options.quick else 5) for t in envs.TRANSPORTS},
     }
-    if not options.no_suite:
-        print("timing the template test suite ...", file=sys.stderr)
-        report["suite_s"] = suite_s()
-    print_table(report)
+    results["raw"] = raw
+    results["ratios"] = report.ratios(results["subjects"])
+    results["targets"] = report.targets(results["subjects"])
+    report.print_all(results)
     options.json.parent.mkdir(parents=True, exist_ok=True)
-    options.json.write_text(json.dumps(report, indent=2) + "\n")
+    options.json.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nJSON: {options.json}")
-
-
-def print_table(report: dict[str, object]) -> None:
-    subjects: dict[str, dict[str, dict[str, float]]] = report["subjects"]  # type: ignore[assignment]
-    columns = [
-        "ready_ms",
-        "rss_kb",
-        "term_ms",
-        "drain_ms",
-        "drain_ok",
-        "crash_ms",
-        "crash_exit",
-        "force_ms",
-        "force_exit",
-    ]
-    print(f"\n{'median [min-max]':<12}" + "".join(f"{c:>22}" for c in columns))
-    for name, metrics in subjects.items():
-        cells = []
-        for column in columns:
-            if column in metrics:
-                m = metrics[column]
-                cells.append(f"{m['median']:.0f} [{m['min']:.0f}-{m['max']:.0f}]")
-            else:
-                cells.append("n/a")
-        print(f"{name:<12}" + "".join(f"{c:>22}" for c in cells))
-    for floor in ("floor-hard", "floor-clean"):
-        print(f"\nratio to {floor}")
-        for name, metrics in subjects.items():
-            ratios = []
-            for column in ("ready_ms", "rss_kb", "term_ms", "crash_ms"):
-                if column in metrics and column in subjects[floor]:
-                    ratios.append(
-                        f"{column} {metrics[column]['median'] / subjects[floor][column]['median']:.2f}x"
-                    )
-            print(f"  {name:<12}" + "  ".join(ratios))
-    print(
-        f"\nservice import time: {report['service_import_ms']:.1f} ms (-X importtime, cumulative)"
-    )
-    print("render: " + ", ".join(f"{k} {v:.0f} ms" for k, v in report["render_ms"].items()))  # type: ignore[attr-defined]
-    if "suite_s" in report:
-        print(f"template test suite: {report['suite_s']:.0f} s")
 
 
 if __name__ == "__main__":

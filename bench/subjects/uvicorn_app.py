@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvicorn
-from common import CLEANUP_S, MODE, PORT, SLOW_S
+from common import CLEANUP_S, MODE, PORT, SLOW_PATH, slow
 
 Message = dict[str, Any]
 
@@ -25,9 +25,12 @@ async def app(
                     await asyncio.sleep(CLEANUP_S)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-    if scope["path"] == "/slow":
-        await asyncio.sleep(SLOW_S)
-    await send({"type": "http.response.start", "status": 200, "headers": []})
+    while (await receive()).get("more_body"):
+        pass
+    if scope["path"] == SLOW_PATH:
+        await slow()
+    headers = [(b"content-length", b"3")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": b"ok\n"})
 
 
