@@ -26,7 +26,6 @@ API_KEY = "bench"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 SERVICE_ENV = {"MODE": "prod", "API_KEY": API_KEY, "LOG_LEVEL": "WARNING", "LOG_FORMAT": "text"}
 LIFECYCLE = frozenset({"term", "drain", "force"})
-FREEZE = (("BENCH_GC_FREEZE", "1"),)
 
 
 @dataclass(frozen=True)
@@ -97,9 +96,6 @@ SUBJECTS = [
         hot=True,
         under_load=True,
     ),
-    # What-ifs, idle term_ms only: the renders with gc.freeze() before they leave.
-    Subject("fastapi+freeze", "fastapi", ("python", "render.py"), frozenset({"term"}), env=FREEZE),
-    Subject("aiohttp+freeze", "aiohttp", ("python", "render.py"), frozenset({"term"}), env=FREEZE),
 ]
 BY_NAME = {subject.name: subject for subject in SUBJECTS}
 

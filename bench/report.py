@@ -6,7 +6,6 @@ from procs import BY_NAME
 
 Summaries = dict[str, dict[str, dict[str, float]]]  # subject -> metric -> median, min, ...
 RENDERS = ("render-http", "render-fastapi", "render-aiohttp")
-WHAT_IFS = ("fastapi+freeze", "aiohttp+freeze")
 TERM_MARGIN_MS = 15
 THROUGHPUT_SHARE = 0.95
 LIFECYCLE = [
@@ -56,7 +55,7 @@ def targets(subjects: Summaries) -> list[dict[str, Any]]:
     def check(target: str, measured: str, met: bool | None) -> None:
         checks.append({"target": target, "measured": measured, "met": met})
 
-    for name in (*RENDERS, *WHAT_IFS):
+    for name in RENDERS:
         term = median(subjects, name, "term_ms")
         exits = subjects[name]["term_exit"]
         check(

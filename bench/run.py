@@ -24,9 +24,7 @@ runner serving the same app, checks the targets, and writes JSON. Subjects
 aiorun, aiomisc (each with the same trivial handler), render-http,
 render-fastapi, render-aiohttp, uvicorn-cli (`uvicorn plain_fastapi:app`, the
 fastapi render's FastAPI app) and aiohttp-run_app (`web.run_app` of the
-aiohttp render's Application); the what-ifs fastapi+freeze and aiohttp+freeze
-(idle term_ms only) are those renders with gc.freeze() before they leave.
-Every subject logs at WARNING, so no subject
+aiohttp render's Application). Every subject logs at WARNING, so no subject
 writes access lines: the renders' access log (one INFO line per request) is
 off, as is the plain runners'. --quick (under 2 minutes once the virtualenvs
 exist): 1 round of each, 2 s of load and no warm-up, a 1 s slow cleanup.

@@ -7,7 +7,6 @@ rendered code itself carries no benchmark hooks.
 """
 
 import asyncio
-import gc
 from typing import Any
 
 from common import CLEANUP_S, MODE, crash, slow
@@ -36,23 +35,6 @@ def patch_client() -> None:
         MyAppClient.initialize = crashing_initialize  # type: ignore[method-assign]
     if MODE == "cleanup":
         MyAppClient.stop = slow_stop  # type: ignore[method-assign]
-
-
-def freeze_before_exit() -> None:
-    """What-if: gc.freeze() just before the service leaves (see BENCHMARKS.md, term_ms).
-
-    The interpreter's last garbage collections then skip every object that
-    exists by then, most of them the modules' (fastapi, pydantic, aiohttp).
-    """
-    from my_app import entrypoint
-
-    leave = entrypoint.wrap_in_system_exit
-
-    def frozen_exit(code: int) -> None:
-        gc.freeze()
-        leave(code)
-
-    entrypoint.wrap_in_system_exit = frozen_exit  # type: ignore[assignment]
 
 
 def render_server() -> Any:
