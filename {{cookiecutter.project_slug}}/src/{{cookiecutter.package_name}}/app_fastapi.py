@@ -202,6 +202,7 @@ class RequestTracking:
             return
         started = time.perf_counter()
         status = 500  # if the app fails before it answers
+        length = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
         received = 0
 
         async def limited_receive() -> Message:
@@ -221,12 +222,13 @@ class RequestTracking:
         self.in_flight += 1
         self.idle.clear()
         try:
-            length = dict(scope["headers"]).get(b"content-length", b"0")
             if length.isdigit() and int(length) > MAX_BODY_BYTES:
                 response = PlainTextResponse("body too large\n", status_code=413)
                 await response(scope, receive, tracked_send)
             else:
-                await self.app(scope, limited_receive, tracked_send)
+                # With a Content-Length, uvicorn delivers no more than it says:
+                # only a chunked body needs counting.
+                await self.app(scope, receive if length else limited_receive, tracked_send)
         except asyncio.CancelledError:
             if not self.abandoned:
                 raise
