@@ -69,13 +69,16 @@ def versions() -> dict[str, str]:
     """Installed versions of what the subjects run on, for the report."""
     wanted = {
         "base": ("uvloop", "uvicorn", "aiorun", "aiomisc"),
-        "fastapi": ("fastapi", "starlette", "uvicorn", "httptools", "pydantic"),
+        "fastapi": ("fastapi", "starlette", "uvicorn", "h11", "pydantic"),
         "aiohttp": ("aiohttp",),
     }
     found: dict[str, str] = {}
     for venv, names in wanted.items():
         script = (
-            "import importlib.metadata as m, sys\nfor n in sys.argv[1:]: print(n, m.version(n))\n"
+            "import importlib.metadata as m, sys\n"
+            "for n in sys.argv[1:]:\n"
+            "    try: print(n, m.version(n))\n"
+            "    except m.PackageNotFoundError: print(n, 'absent')\n"
         )
         result = subprocess.run(
             [str(bin_of(venv)), "-c", script, *names], check=True, capture_output=True, text=True
