@@ -24,12 +24,11 @@ from caesari_aio import AsyncTaskManager as TaskManager
 from .client import {{ cookiecutter.__prefix }}Client
 from .environment import AppEnvironment
 from .logs import log_access
-from .server import BaseServer
+from .server import PROBES, BaseServer
 {%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
-PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 MAX_BODY_BYTES = 1024 * 1024  # more gets 413
 ACCEPT_SETTLE_S = 0.001  # see drain()
 NAME_EXPECTED = {"error": 'expected a JSON object {"name": "<printable, non-empty string>"}'}
@@ -106,7 +105,8 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
         self._idle.clear()
         try:
             known = request.match_info.http_exception is None  # else 404 or 405 follows
-            if known and request.path not in PROBES and not self._authorized(request):
+            authorization = request.headers.get("Authorization", "")
+            if known and request.path not in PROBES and not self.authorized(authorization):
                 raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
             response = await handler(request)
             status = response.status
@@ -123,10 +123,6 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
                 self._idle.set()
             if status and request.path not in PROBES:
                 log_access(request.method, request.path, status, started)
-
-    def _authorized(self, request: web.Request) -> bool:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and self.env.API_KEY.matches(token.lstrip(" "))
 
     async def start(self, listening_socket: socket.socket) -> None:
         await self._runner.setup()

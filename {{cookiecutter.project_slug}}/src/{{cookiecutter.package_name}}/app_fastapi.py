@@ -31,12 +31,11 @@ from . import __version__
 from .client import {{ cookiecutter.__prefix }}Client
 from .environment import AppEnvironment, AppMode
 from .logs import log_access
-from .server import BaseServer
+from .server import PROBES, BaseServer
 {%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
-PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 MAX_HEAD_BYTES = 8 * 1024  # request line and headers; more gets 400
 MAX_BODY_BYTES = 1024 * 1024  # more gets 413
 ACCEPT_SETTLE_S = 0.001  # see drain()

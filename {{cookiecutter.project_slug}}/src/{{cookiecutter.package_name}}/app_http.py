@@ -24,13 +24,12 @@ from caesari_logger.std_logger import get_logger
 from .client import {{ cookiecutter.__prefix }}Client
 from .environment import AppEnvironment
 from .http11 import HttpServer, Request, Response, Routes, json_response, route
-from .server import BaseServer
+from .server import PROBES, BaseServer
 {%- if cookiecutter.flavor == "minimal" %}
 from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
 logger = get_logger(__name__)
-PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 NAME_EXPECTED = {"error": 'expected a JSON object {"name": "<printable, non-empty string>"}'}
 
 
@@ -82,7 +81,8 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
         found = route(self.routes, request)
         if isinstance(found, Response):
             return found
-        if request.path not in PROBES and not self._authorized(request):
+        authorization = request.headers.get("authorization", "")
+        if request.path not in PROBES and not self.authorized(authorization):
             return Response(HTTPStatus.UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
         handler, params = found
         try:
@@ -90,10 +90,6 @@ class {{ cookiecutter.__prefix }}Server(BaseServer):
         except Exception:
             logger.exception("Handler for %s %s failed", request.method, request.path)
             return Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
-
-    def _authorized(self, request: Request) -> bool:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and self.env.API_KEY.matches(token.lstrip(" "))
 
     async def start(self, listening_socket: socket.socket) -> None:
         await self._http.start(listening_socket)

@@ -64,15 +64,17 @@ _signals_outside_loop: list[int] = []
 class SupervisedTaskManager(TaskManager):
     """The task manager, plus what the exit code needs: did any task fail?
 
-    Every failed task is logged once, with its traceback, sets `failed` and
-    stops the service; `first_failure` names the first. Cancelled tasks are
-    not failures.
+    Every failed task is logged once, with its traceback, and stops the
+    service; `first_failure` names the first. Cancelled tasks are not failures.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.failed = False
         self.first_failure = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.first_failure)
 
     def add_task(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
         task = super().add_task(coro, name=name)
@@ -82,7 +84,6 @@ class SupervisedTaskManager(TaskManager):
     def _check(self, task: asyncio.Task[Any]) -> None:
         if task.cancelled() or task.exception() is None:
             return
-        self.failed = True
         self.first_failure = self.first_failure or f"task {task.get_name()!r} failed"
         logger.error("Task %r failed", task.get_name(), exc_info=task.exception())
         self.stop_signal.set()  # at once, whatever the task manager's own timing

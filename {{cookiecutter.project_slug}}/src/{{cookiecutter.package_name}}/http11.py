@@ -106,15 +106,14 @@ class HttpServer:
 
     async def drain(self) -> None:
         """Stop accepting, close idle connections, wait until none is left."""
+        assert self._listener is not None, "start() first"
         self._draining = True
-        if self._listener is not None:
-            self._listener.close()
+        self._listener.close()
         for writer, in_flight in self._connections.items():
             if not in_flight:
                 writer.close()  # idle: its handler sees EOF and returns
         await self._no_connections.wait()
-        if self._listener is not None:
-            await self._listener.wait_closed()
+        await self._listener.wait_closed()
 
     def abandon(self) -> int:
         """Drop every connection still open; return how many had a request in flight."""

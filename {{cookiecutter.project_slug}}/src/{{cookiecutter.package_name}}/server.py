@@ -27,6 +27,7 @@ from .task_manager import SimpleTaskManager as TaskManager
 {%- endif %}
 
 logger = get_logger(__name__)
+PROBES = ("/healthz", "/readyz")  # open without the API key, and left out of the access log
 
 
 class BaseServer(ABC):
@@ -69,6 +70,11 @@ class BaseServer(ABC):
     @abstractmethod
     def abandon(self) -> int:
         """Drop the connections still open; return how many had a request in flight."""
+
+    def authorized(self, authorization: str) -> bool:
+        """Whether an Authorization header value is `Bearer <API_KEY>` (any case, any spaces)."""
+        scheme, _, token = authorization.partition(" ")
+        return scheme.lower() == "bearer" and self.env.API_KEY.matches(token.lstrip(" "))
 
     def request_stop(self, reason: str = "a stop request") -> None:
         """Ask the service to stop; the shutdown itself runs in exit_handler().
